@@ -1,0 +1,230 @@
+"""Command-line interface: click commands only.
+
+Each command calls into the library and turns `DoctorError` into one line on stderr and a
+documented exit code (see errors.ExitCode). Nothing here imports docker: `doctor --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from dockerdoctor import __version__
+from dockerdoctor.errors import DoctorError, ExitCode, UsageError
+
+FORMATS = ("text", "markdown", "json")
+SEVERITIES = ("error", "warning", "info", "none")
+
+
+class Settings:
+    def __init__(self, debug: bool, host: str | None, timeout: int) -> None:
+        self.debug = debug
+        self.host = host
+        self.timeout = timeout
+
+    def client(self) -> Any:
+        from dockerdoctor.engine import EngineClient
+
+        return EngineClient(self.host, timeout=self.timeout)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dockerdoctor")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option("--host", "-H", metavar="URL",
+              help="Engine to talk to (default: DOCKER_HOST, the current context, or the "
+                   "local socket).")
+@click.option("--timeout", type=click.IntRange(1, 3600), default=60, show_default=True,
+              help="Seconds to wait for each engine call.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, host: str | None, timeout: int) -> None:
+    """dockerdoctor: explains why a Docker container crashed.
+
+    \b
+    Example:
+      doctor inspect            # the container that failed most recently
+      doctor inspect web -f markdown -o report.md
+    """
+    ctx.obj = Settings(debug, host, timeout)
+
+
+def _parse_time(value: str | None, label: str) -> Any:
+    if value is None:
+        return None
+    from dockerdoctor.times import parse_time_arg
+
+    try:
+        return parse_time_arg(value)
+    except UsageError as e:
+        raise UsageError(f"--{label}: {e.message}") from e
+
+
+def _use_color(choice: str, output: str | None) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or output is not None or "NO_COLOR" in os.environ:
+        return False
+    return sys.stdout.isatty()
+
+
+@cli.command()
+@click.argument("containers", nargs=-1, metavar="[ID|NAME]...")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to FILE instead of stdout.")
+@click.option("--tail", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="How many of the last log lines to read.")
+@click.option("--since", metavar="TIME",
+              help="Only logs since TIME: a duration before now (10m, 1h30m, 2d) or a time "
+                   "(2026-01-31T14:00:00Z).")
+@click.option("--until", metavar="TIME", help="Only logs until TIME (same forms as --since).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="none", show_default=True,
+              help="Exit 5 when a finding of this severity or worse is found.")
+@click.option("--no-redact", is_flag=True,
+              help="Show secrets as they are (redaction is on by default: reports are shared).")
+@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+              show_default=True, help="Colour in text output (auto: on a terminal, off with "
+                                      "NO_COLOR).")
+@click.pass_obj
+def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: str | None,
+            tail: int, since: str | None, until: str | None, fail_on: str, no_redact: bool,
+            color: str) -> None:
+    """Explain why a container failed, from its state, exit code, events and logs.
+
+    With no ID, diagnoses the container that failed most recently. Reads only: the
+    container is never started, stopped, paused or changed.
+
+    \b
+    Examples:
+      doctor inspect web
+      doctor inspect 3f2a --format markdown --output report.md
+      doctor inspect web --since 10m --fail-on error
+    """
+    from dockerdoctor import diagnose
+    from dockerdoctor.engine import LogOptions
+    from dockerdoctor.model import Severity
+    from dockerdoctor.report import json as json_report
+    from dockerdoctor.report import markdown, text
+
+    options = LogOptions(tail=tail, since=_parse_time(since, "since"),
+                         until=_parse_time(until, "until"))
+    if options.since and options.until and options.since >= options.until:
+        raise UsageError("--since must be before --until")
+    client = settings.client()
+    refs = list(containers) or [diagnose.most_recent_failure(client)]
+    results = []
+    first_error: DoctorError | None = None
+    for ref in refs:
+        try:
+            d, _raw = diagnose.diagnose(client, ref, options, redact=not no_redact)
+            results.append(d)
+        except DoctorError as e:
+            if len(refs) == 1:
+                raise
+            _say_error(e, settings.debug)
+            first_error = first_error or e
+    if no_redact:
+        click.echo("doctor: warning: secrets are not redacted in this report", err=True)
+    use_color = _use_color(color, output)
+    if fmt == "json":
+        body = (json_report.render(results[0]) if len(refs) == 1
+                else json_report.render_many(results))
+    elif fmt == "markdown":
+        body = "\n---\n\n".join(markdown.render(d) for d in results)
+    else:
+        rule = "\n" + "─" * 60 + "\n\n"
+        body = rule.join(text.render(d, color=use_color) for d in results)
+    _emit(body, output)
+    if first_error is not None:
+        sys.exit(int(first_error.exit_code))
+    if fail_on != "none":
+        threshold = Severity(fail_on).rank
+        if any(f.severity.rank >= threshold for d in results for f in d.findings):
+            sys.exit(int(ExitCode.FINDINGS))
+
+
+@cli.command()
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "markdown", "json")),
+              default="text", show_default=True)
+def catalogue(fmt: str) -> None:
+    """List every finding id dockerdoctor can report, with its usual severity.
+
+    \b
+    Example:
+      doctor catalogue --format markdown
+    """
+    import json
+
+    from tabulate import tabulate
+
+    from dockerdoctor.checks import CATALOGUE
+
+    if fmt == "json":
+        click.echo(json.dumps([{"id": k, "severity": s.value, "meaning": m}
+                               for k, (s, m) in CATALOGUE.items()], indent=2))
+        return
+    rows = [[f"`{k}`" if fmt == "markdown" else k, s.value, m] for k, (s, m) in CATALOGUE.items()]
+    click.echo(tabulate(rows, headers=["id", "severity", "what it means"],
+                        tablefmt="github" if fmt == "markdown" else "simple"))
+
+
+def _emit(body: str, output: str | None) -> None:
+    if output is None:
+        click.echo(body, nl=False)
+        return
+    tmp = f"{output}.doctor-tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        os.replace(tmp, output)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UsageError(f"cannot write {output}: {e.strerror or e}") from e
+
+
+def _say_error(e: DoctorError, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+    click.echo(f"doctor: error: {e.message}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one line on stderr and a documented exit code for every failure."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="doctor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("doctor: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(int(ExitCode.USAGE) if isinstance(e, click.UsageError) else e.exit_code)
+    except DoctorError as e:
+        _say_error(e, debug)
+        sys.exit(int(e.exit_code))
+    except KeyboardInterrupt:
+        click.echo("doctor: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # the reader went away (doctor inspect | head): not an error worth a traceback
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        sys.exit(0)
+    except Exception as e:  # noqa: BLE001 - a bug: still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        click.echo(f"doctor: internal error: {type(e).__name__}: {e} "
+                   "(run with --debug for the traceback)", err=True)
+        sys.exit(int(ExitCode.ERROR))
+    sys.exit(0)

@@ -1,0 +1,89 @@
+"""Orchestration: reference -> engine payloads -> Snapshot -> checks -> Diagnosis.
+
+The only place that decides what to read. It reads; it never starts, stops, pauses or
+changes the container it diagnoses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from dockerdoctor import engine as eng
+from dockerdoctor import probe, snapshot
+from dockerdoctor.checks import run_checks
+from dockerdoctor.checks.execfail import exec_failure_texts, wants_probe
+from dockerdoctor.errors import DoctorError, NotFound
+from dockerdoctor.model import Diagnosis, Snapshot
+from dockerdoctor.redact import redact_diagnosis
+from dockerdoctor.times import parse_docker_time
+
+
+def read(client: eng.EngineClient, ref: str, options: eng.LogOptions) -> dict[str, Any]:
+    """Every payload for one container, including the exec probe when it is wanted."""
+    raw = eng.collect(client, ref, options)
+    snap = snapshot.build(raw)
+    if wants_probe(snap):
+        raw["exec_probe"] = _probe(client, snap)
+    return raw
+
+
+def _probe(client: eng.EngineClient, snap: Snapshot) -> dict[str, Any] | None:
+    cid = snap.container.id
+    target = probe.target_from_texts(exec_failure_texts(snap))
+    try:
+        result = probe.probe(
+            snap.container,
+            target,
+            stat=lambda path: client.stat(cid, path),
+            head=lambda path, n: client.read_head(cid, path, n),
+        )
+    except DoctorError:
+        return None  # the probe refines a verdict; failing to read is not fatal
+    return dataclasses.asdict(result)
+
+
+def diagnose_snapshot(snap: Snapshot, redact: bool = True) -> Diagnosis:
+    d = Diagnosis(snapshot=snap, findings=run_checks(snap), redacted=False)
+    return redact_diagnosis(d) if redact else d
+
+
+def diagnose(
+    client: eng.EngineClient, ref: str, options: eng.LogOptions, redact: bool = True
+) -> tuple[Diagnosis, dict[str, Any]]:
+    raw = read(client, ref, options)
+    return diagnose_snapshot(snapshot.build(raw), redact=redact), raw
+
+
+def most_recent_failure(client: eng.EngineClient) -> str:
+    """The container that failed most recently: exited non-zero, restarting, dead, or
+    created with a start error. Used when `doctor inspect` gets no id."""
+    candidates = []
+    for c in client.list_containers(all=True):
+        state = (c.get("State") or "").lower()
+        status = c.get("Status") or ""
+        if state in ("restarting", "dead"):
+            candidates.append(c["Id"])
+        elif state == "exited" and not status.startswith("Exited (0)"):
+            candidates.append(c["Id"])
+        elif state == "created":
+            candidates.append(c["Id"])
+        elif "unhealthy" in status:
+            candidates.append(c["Id"])
+    best, best_time = None, None
+    for cid in candidates[:50]:
+        try:
+            d = client.inspect(cid)
+        except NotFound:
+            continue  # removed while we looked
+        st = d.get("State") or {}
+        if st.get("Status") == "created" and not st.get("Error"):
+            continue
+        when = (parse_docker_time(st.get("FinishedAt")) or parse_docker_time(st.get("StartedAt"))
+                or parse_docker_time(d.get("Created")))
+        if when and (best_time is None or when > best_time):
+            best, best_time = cid, when
+    if best is None:
+        raise NotFound("no failed container found: name one (`doctor inspect ID`); "
+                       "`docker ps -a` lists them")
+    return best

@@ -1,0 +1,439 @@
+"""The engine layer: the only module that imports docker-py (lazily, inside functions).
+
+It fetches payloads (plain JSON-like dicts and log lines) and translates every docker-py
+and requests error into a `DoctorError`. It only reads: nothing here starts, stops,
+pauses or changes a container.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import struct
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from dockerdoctor.errors import (
+    AmbiguousReference,
+    DoctorError,
+    EngineError,
+    EngineUnreachable,
+    NotFound,
+)
+from dockerdoctor.times import iso
+
+if TYPE_CHECKING:  # pragma: no cover
+    import docker
+
+MAX_LINE_CHARS = 8192  # a longer log line is cut; memory stays bounded
+MAX_TAIL = 100_000
+DEFAULT_TIMEOUT = 60
+
+_TS = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?")
+_STREAMS = {0: "stdin", 1: "stdout", 2: "stderr"}
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    tail: int = 500
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _explain_connection_error(exc: BaseException, where: str) -> DoctorError:
+    """Walk the cause chain of a connection failure and say what it means in one line."""
+    seen: BaseException | None = exc
+    text = str(exc)
+    while seen is not None:
+        if isinstance(seen, PermissionError):
+            return EngineUnreachable(
+                f"permission denied on the engine socket ({where}): run as root, or add "
+                "your user to the 'docker' group"
+            )
+        if isinstance(seen, FileNotFoundError):
+            return EngineUnreachable(
+                f"no Docker engine answers at {where} (the socket does not exist): "
+                "is dockerd running? Set DOCKER_HOST or --host to use another engine"
+            )
+        if isinstance(seen, ConnectionRefusedError):
+            return EngineUnreachable(
+                f"the Docker engine at {where} refused the connection: is dockerd running?"
+            )
+        seen = seen.__cause__ or seen.__context__
+    lowered = text.lower()
+    if "permission denied" in lowered:
+        return EngineUnreachable(
+            f"permission denied on the engine socket ({where}): run as root, or add your "
+            "user to the 'docker' group"
+        )
+    if "timed out" in lowered or "timeout" in lowered:
+        return EngineUnreachable(f"the Docker engine at {where} did not answer in time")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return EngineUnreachable(f"cannot reach the Docker engine at {where}: {first}")
+
+
+class EngineClient:
+    """A connection to one engine. All reads dockerdoctor does go through here."""
+
+    def __init__(self, host: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> None:
+        import docker  # noqa: PLC0415 - lazy: `doctor --help` must not load requests
+        import requests
+
+        self._docker = docker
+        self._requests = requests
+        where = host or _default_host()
+        self.where = where
+        try:
+            if host:
+                client = docker.DockerClient(base_url=host, version="auto", timeout=timeout)
+            else:
+                client = docker.from_env(timeout=timeout)
+        except docker.errors.DockerException as e:
+            raise _explain_connection_error(e, where) from e
+        except requests.exceptions.RequestException as e:
+            raise _explain_connection_error(e, where) from e
+        self.client = client
+        self.api: docker.APIClient = client.api
+
+    # -- error translation -----------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], Any], ref: str | None = None) -> Any:
+        docker, requests = self._docker, self._requests
+        try:
+            return fn()
+        except docker.errors.NotFound as e:
+            if ref is not None and _is_ambiguous(e):
+                raise AmbiguousReference(_ambiguous_message(ref)) from e
+            if ref is not None:
+                raise NotFound(f"no such container: {ref}") from e
+            raise
+        except docker.errors.APIError as e:
+            if ref is not None and _is_ambiguous(e):
+                raise AmbiguousReference(_ambiguous_message(ref)) from e
+            raise EngineError(f"{what}: the engine answered {_api_error_text(e)}") from e
+        except requests.exceptions.ConnectionError as e:
+            raise _explain_connection_error(e, self.where) from e
+        except requests.exceptions.RequestException as e:
+            raise EngineUnreachable(f"{what}: {e}") from e
+
+    # -- reads -----------------------------------------------------------------------
+
+    def inspect(self, ref: str) -> dict[str, Any]:
+        """The container's inspect payload; NotFound / AmbiguousReference on bad refs."""
+        return self._call("inspect", lambda: self.api.inspect_container(ref), ref=ref)
+
+    def list_containers(self, all: bool = True, filters: dict | None = None) -> list[dict]:
+        return self._call(
+            "list containers", lambda: self.api.containers(all=all, filters=filters or {})
+        )
+
+    def info(self) -> dict[str, Any]:
+        return self._call("engine info", self.api.info)
+
+    def version(self) -> dict[str, Any]:
+        return self._call("engine version", self.api.version)
+
+    def diff(self, cid: str) -> list[dict[str, Any]]:
+        return self._call("diff", lambda: self.api.diff(cid)) or []
+
+    def image(self, image_id: str) -> dict[str, Any] | None:
+        docker = self._docker
+        try:
+            return self._call("image inspect", lambda: self.api.inspect_image(image_id))
+        except docker.errors.NotFound:
+            return None
+
+    def history(self, image_id: str) -> list[dict[str, Any]]:
+        docker = self._docker
+        try:
+            return self._call("image history", lambda: self.api.history(image_id)) or []
+        except docker.errors.NotFound:
+            return []
+
+    def events(self, cid: str, since: datetime | None) -> list[dict[str, Any]]:
+        """The engine's recent events for this container (it keeps only the newest few)."""
+        now = datetime.now(timezone.utc)
+        start = int(since.timestamp()) if since else int(now.timestamp()) - 86400
+
+        def fetch() -> list[dict[str, Any]]:
+            stream = self.api.events(
+                since=start,
+                until=int(now.timestamp()) + 1,
+                filters={"container": cid, "type": "container"},
+                decode=True,
+            )
+            return [e for e in stream if isinstance(e, dict)]
+
+        return self._call("events", fetch)
+
+    def logs(self, cid: str, tty: bool, options: LogOptions) -> dict[str, Any]:
+        """A bounded tail of the logs, stdout and stderr kept apart, read as a stream.
+
+        docker-py's logs() drops which stream a line came from, so this reads the engine's
+        framed stream itself: 8-byte headers [stream, 0, 0, 0, size32be] then the payload.
+        A TTY container has one unframed, merged stream.
+        """
+        tail = max(1, min(options.tail, MAX_TAIL))
+        params: dict[str, Any] = {
+            "stdout": 1,
+            "stderr": 1,
+            "timestamps": 1,
+            "follow": 0,
+            "tail": str(tail + 1),  # one more than asked: tells us whether we truncated
+        }
+        if options.since:
+            params["since"] = f"{options.since.timestamp():.9f}"
+        if options.until:
+            params["until"] = f"{options.until.timestamp():.9f}"
+        docker = self._docker
+
+        def fetch() -> dict[str, Any]:
+            url = self.api._url("/containers/{0}/logs", cid)
+            res = self.api._get(url, params=params, stream=True)
+            try:
+                self.api._raise_for_status(res)
+                lines: deque[list[str | None]] = deque(maxlen=tail + 1)
+                reader = _LineAssembler(lines)
+                chunks = _raw_chunks(res)
+                if tty:
+                    for chunk in chunks:
+                        reader.feed("tty", chunk)
+                else:
+                    for stream_id, payload in _frames(chunks):
+                        reader.feed(_STREAMS.get(stream_id, "stdout"), payload)
+                reader.flush()
+            finally:
+                res.close()
+            truncated = len(lines) > tail
+            if truncated:
+                lines.popleft()
+            return {"lines": [list(x) for x in lines], "readable": True,
+                    "truncated": truncated, "tail": tail, "error": None}
+
+        try:
+            return self._call("logs", fetch)
+        except EngineError as e:
+            cause = e.__cause__
+            if isinstance(cause, docker.errors.APIError) and _logs_unreadable(cause):
+                return {"lines": [], "readable": False, "truncated": False, "tail": tail,
+                        "error": _api_error_text(cause)}
+            raise
+
+    # -- the archive API: read-only access to a container's files, even stopped -------
+
+    def stat(self, cid: str, path: str) -> dict[str, Any] | None:
+        """Path stat through HEAD /containers/{id}/archive; None when it does not exist."""
+        url = self.api._url("/containers/{0}/archive", cid)
+
+        def fetch() -> dict[str, Any] | None:
+            res = self.api.head(url, params={"path": path}, timeout=self.api.timeout)
+            if res.status_code == 404:
+                return None
+            self.api._raise_for_status(res)
+            return _decode_stat(res.headers.get("X-Docker-Container-Path-Stat"))
+
+        return self._call("stat", fetch)
+
+    def read_head(self, cid: str, path: str, limit: int) -> bytes | None:
+        """The first `limit` bytes of a regular file, never more read off the wire."""
+        url = self.api._url("/containers/{0}/archive", cid)
+
+        def fetch() -> bytes | None:
+            res = self.api._get(url, params={"path": path}, stream=True)
+            try:
+                if res.status_code == 404:
+                    return None
+                self.api._raise_for_status(res)
+                return _first_tar_member(_raw_chunks(res), limit)
+            finally:
+                res.close()
+
+        return self._call("read file", fetch)
+
+
+def _default_host() -> str:
+    import os
+
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def _api_error_text(e: Any) -> str:
+    status = getattr(e, "status_code", None)
+    explanation = getattr(e, "explanation", None) or str(e)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return f"{status}: {explanation}" if status else str(explanation)
+
+
+def _is_ambiguous(e: Any) -> bool:
+    text = _api_error_text(e).lower()
+    return "multiple ids found" in text or "more than one result" in text
+
+
+def _ambiguous_message(ref: str) -> str:
+    return f"{ref!r} matches more than one container: give more characters of the id, or the name"
+
+
+def _logs_unreadable(e: Any) -> bool:
+    text = _api_error_text(e).lower()
+    return getattr(e, "status_code", None) == 501 or "does not support reading" in text or (
+        "log driver" in text and "cannot read" in text
+    )
+
+
+def _raw_chunks(res: Any, size: int = 65536) -> Iterator[bytes]:
+    while True:
+        chunk = res.raw.read(size)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _frames(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Split the engine's multiplexed stream into (stream id, payload) frames."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= 8:
+            stream_id, size = struct.unpack(">BxxxL", bytes(buf[:8]))
+            if len(buf) < 8 + size:
+                break
+            payload = bytes(buf[8 : 8 + size])
+            del buf[: 8 + size]
+            yield stream_id, payload
+
+
+class _LineAssembler:
+    """Turns payloads into whole lines per stream, with the engine's timestamps.
+
+    Each log entry starts with a timestamp; an entry may hold a partial line (the engine
+    splits lines over 16 KiB) or, on a TTY, several lines. A line longer than
+    MAX_LINE_CHARS is cut so memory stays bounded.
+    """
+
+    def __init__(self, out: deque) -> None:
+        self.out = out
+        self.pending: dict[str, tuple[str | None, bytearray]] = {}
+
+    def feed(self, stream: str, payload: bytes) -> None:
+        ts, cur = self.pending.get(stream, (None, bytearray()))
+        for piece in payload.splitlines(keepends=True):
+            if not cur:
+                m = _TS.match(piece)
+                if m:
+                    ts = m.group(1).decode()
+                    piece = piece[m.end() :]
+            elif _TS.match(piece) and not cur.endswith(b"\n"):
+                # a continuation entry of a long line: drop its own timestamp
+                piece = piece[_TS.match(piece).end() :]  # type: ignore[union-attr]
+            if len(cur) < MAX_LINE_CHARS * 4:
+                cur += piece[: MAX_LINE_CHARS * 4 - len(cur)]
+            if piece.endswith(b"\n"):
+                self._emit(stream, ts, cur)
+                ts, cur = None, bytearray()
+        self.pending[stream] = (ts, cur)
+
+    def _emit(self, stream: str, ts: str | None, raw: bytearray) -> None:
+        text = bytes(raw).rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+        if len(text) > MAX_LINE_CHARS:
+            text = text[:MAX_LINE_CHARS] + " …[line cut]"
+        self.out.append([stream, ts, text])
+
+    def flush(self) -> None:
+        for stream, (ts, cur) in list(self.pending.items()):
+            if cur:
+                self._emit(stream, ts, cur)
+        self.pending.clear()
+
+
+def _decode_stat(header: str | None) -> dict[str, Any] | None:
+    if not header:
+        return None
+    try:
+        return json.loads(base64.b64decode(header))
+    except (ValueError, TypeError):
+        return None
+
+
+def _first_tar_member(chunks: Iterator[bytes], limit: int) -> bytes | None:
+    """The first `limit` bytes of the first regular file in a tar stream.
+
+    Reads no more than the headers plus `limit` bytes: a huge file is never pulled whole.
+    """
+    buf = bytearray()
+    it = iter(chunks)
+
+    def need(n: int) -> bool:
+        while len(buf) < n:
+            try:
+                buf.extend(next(it))
+            except StopIteration:
+                return False
+        return True
+
+    pos = 0
+    for _ in range(8):  # PAX/GNU long-name headers come before the entry
+        if not need(pos + 512):
+            return None
+        header = bytes(buf[pos : pos + 512])
+        if header == b"\0" * 512:
+            return None
+        size = int(header[124:136].strip(b"\0 ") or b"0", 8)
+        kind = header[156:157]
+        pos += 512
+        if kind in (b"x", b"g", b"L", b"K"):
+            pos += (size + 511) // 512 * 512
+            continue
+        if kind not in (b"0", b"\0", b"7"):
+            return None  # a directory, link or device: nothing to read
+        want = min(size, limit)
+        need(pos + want)
+        return bytes(buf[pos : pos + want])
+    return None
+
+
+# -- what one `doctor inspect` reads ----------------------------------------------------
+
+
+def collect(engine: EngineClient, ref: str, options: LogOptions) -> dict[str, Any]:
+    """Every payload a diagnosis needs, as plain data (see snapshot.build).
+
+    The container is inspected first (that resolves the reference); the other reads run
+    concurrently. A read that fails is noted in the report rather than fatal.
+    """
+    inspect = engine.inspect(ref)
+    cid = inspect["Id"]
+    tty = bool((inspect.get("Config") or {}).get("Tty"))
+    created = inspect.get("Created")
+    from dockerdoctor.times import parse_docker_time
+
+    since = parse_docker_time(created)
+    notes: list[str] = []
+    raw: dict[str, Any] = {"inspect": inspect, "taken_at": iso(datetime.now(timezone.utc))}
+    jobs: dict[str, Callable[[], Any]] = {
+        "logs": lambda: engine.logs(cid, tty, options),
+        "changes": lambda: engine.diff(cid),
+        "image": lambda: engine.image(inspect.get("Image", "")),
+        "history": lambda: engine.history(inspect.get("Image", "")),
+        "info": engine.info,
+        "version": engine.version,
+        "events": lambda: engine.events(cid, since),
+    }
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        for name, future in futures.items():
+            try:
+                raw[name] = future.result()
+            except (AmbiguousReference, NotFound, EngineUnreachable):
+                raise
+            except DoctorError as e:
+                raw[name] = None
+                raw[f"{name}_error"] = e.message
+                notes.append(f"could not read {name}: {e.message}")
+    raw["notes"] = notes
+    return raw

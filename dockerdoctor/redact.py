@@ -1,0 +1,162 @@
+"""Secrets out of everything that leaves the process.
+
+Reports are attached to public issues, so redaction is on by default and applied to the
+whole Diagnosis before any renderer sees it: environment values with secret-looking names,
+those same values wherever else they appear (logs, commands, errors), credentials in URLs,
+`password=...`-style pairs, and known token shapes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from dockerdoctor.model import Container, Diagnosis, LogLine, Logs
+
+MARK = "[redacted]"
+
+SECRET_NAME = re.compile(
+    r"pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|(?:^|_)key$|credential|auth|session|cookie|signature|salt|dsn|"
+    r"conn(?:ection)?[_-]?str|webhook",
+    re.IGNORECASE,
+)
+
+_TOKEN_SHAPES = [
+    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),  # AWS access key id
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),
+    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}\b"),  # GitLab
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}\b"),  # Slack
+    re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b"),  # Stripe
+    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWT
+    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),  # Google API key
+    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+               re.DOTALL),
+]
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][\w+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+_PAIRS = re.compile(
+    r"(?P<key>\b[\w.\-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|credentials?)[\w.\-]*)(?P<sep>[\"']?\s*[:=]\s*[\"']?|\s+)"
+    r"(?P<val>[^\s\"',;&}\]]+)",
+    re.IGNORECASE,
+)
+_AUTH_HEADER = re.compile(r"(?P<h>\bauthorization\s*[:=]\s*(?:bearer|basic|token)?\s*)\S+",
+                          re.IGNORECASE)
+_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
+
+# Words that follow "password" in prose rather than being the secret itself.
+_PROSE = {"is", "was", "for", "not", "of", "and", "or", "the", "to", "in", "option", "must",
+          "should", "required", "missing", "authentication", "set", "specified", "empty",
+          "none", "null", "***", MARK, "file", "changed", "expired", "reset", "failed",
+          "incorrect", "invalid", "does", "did", "has", "be", "policy", "prompt", "with"}
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+class Redactor:
+    """Knows the secret values of one container; scrubs any text."""
+
+    def __init__(self, known: list[str] | None = None) -> None:
+        # longest first, so a value containing another is replaced whole
+        self.known = sorted({k for k in known or () if len(k) >= 4}, key=len, reverse=True)
+
+    def text(self, s: str) -> str:
+        if not s:
+            return s
+        for value in self.known:
+            if value in s:
+                s = s.replace(value, MARK)
+        s = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MARK}@", s)
+        for pattern in _TOKEN_SHAPES:
+            s = pattern.sub(MARK, s)
+        s = _AUTH_HEADER.sub(lambda m: m["h"] + MARK, s)
+        s = _PAIRS.sub(self._pair, s)
+        return s
+
+    @staticmethod
+    def _pair(m: re.Match[str]) -> str:
+        val = m["val"]
+        if m["sep"].strip() == "" and val.lower() in _PROSE:
+            return m.group(0)
+        if val.lower() in _PROSE or val.startswith("[redacted") or val == "*" * len(val):
+            return m.group(0)
+        if m["sep"].strip() == "" and not any(ch.isdigit() for ch in val) and val.isalpha():
+            return m.group(0)  # "password incorrect": prose, not a value
+        return f"{m['key']}{m['sep']}{MARK}"
+
+    def argv(self, argv: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        hide_next = False
+        for arg in argv:
+            if hide_next:
+                out.append(MARK)
+                hide_next = False
+                continue
+            if arg.startswith("-") and "=" not in arg and is_secret_name(arg.lstrip("-")):
+                hide_next = True
+            out.append(self.text(arg))
+        return tuple(out)
+
+
+def redactor_for(container: Container) -> Redactor:
+    return Redactor([v for k, v in container.env if is_secret_name(k) and v])
+
+
+def _walk(obj: Any, fn: Any) -> Any:
+    if type(obj) is str:
+        return fn(obj)
+    if isinstance(obj, tuple):
+        return tuple(_walk(x, fn) for x in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _walk(getattr(obj, f.name), fn) for f in dataclasses.fields(obj)}
+        return dataclasses.replace(obj, **changes)
+    return obj
+
+
+def _key_blocks(lines: tuple[LogLine, ...]) -> tuple[LogLine, ...]:
+    """A private key printed over several log lines: hide the whole block."""
+    out = []
+    inside = False
+    for line in lines:
+        if _KEY_BEGIN.search(line.text):
+            inside = not _KEY_END.search(line.text)
+            out.append(dataclasses.replace(line, text=_KEY_BEGIN.split(line.text)[0] + MARK))
+            continue
+        if inside:
+            if _KEY_END.search(line.text):
+                inside = False
+            out.append(dataclasses.replace(line, text=MARK))
+            continue
+        out.append(line)
+    return tuple(out)
+
+
+def redact_diagnosis(d: Diagnosis) -> Diagnosis:
+    """A copy of the diagnosis with every secret replaced by [redacted]."""
+    c = d.snapshot.container
+    r = redactor_for(c)
+    env = tuple((k, MARK if is_secret_name(k) and v else v) for k, v in c.env)
+    container = dataclasses.replace(
+        c, env=env, entrypoint=r.argv(c.entrypoint), cmd=r.argv(c.cmd)
+    )
+    logs: Logs = dataclasses.replace(d.snapshot.logs, lines=_key_blocks(d.snapshot.logs.lines))
+    snapshot = dataclasses.replace(d.snapshot, container=container, logs=logs)
+    findings = tuple(
+        dataclasses.replace(
+            f,
+            evidence=tuple(
+                dataclasses.replace(e, text=_key_blocks((LogLine("x", None, e.text),))[0].text)
+                for e in f.evidence
+            ),
+        )
+        for f in d.findings
+    )
+    # env names/values are handled above; argv too: walk everything else
+    redacted = _walk(dataclasses.replace(d, snapshot=snapshot, findings=findings), r.text)
+    return dataclasses.replace(redacted, redacted=True)

@@ -1,0 +1,117 @@
+"""Markdown for pasting into a GitHub/GitLab issue: summary table, findings with
+evidence, the log tail folded in <details>."""
+
+from __future__ import annotations
+
+import re
+
+from tabulate import tabulate
+
+from dockerdoctor import __version__
+from dockerdoctor.model import Diagnosis, Finding
+from dockerdoctor.report import clean, engine_line, one_line, short_id, status_line
+from dockerdoctor.times import iso
+
+MARKDOWN_LOG_LINES = 200
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+_MD_PROSE = re.compile(r"([*_\[\]|#])")
+
+
+def _cell(text: str) -> str:
+    """Prose in markdown: no HTML, no accidental emphasis, links or table breaks."""
+    text = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _prose(text: str) -> str:
+    """Our own explanations: like _cell, but `code` spans stay code."""
+    parts = re.split(r"(`[^`]+`)", one_line(text))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(part)  # a code span: shown literally by markdown already
+        else:
+            part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out.append(_MD_PROSE.sub(r"\\\1", part))
+    return "".join(out)
+
+
+def _inline(text: str) -> str:
+    text = one_line(text)
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _block(lines: list[str]) -> str:
+    body = "\n".join(lines)
+    longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{body}\n{fence}"
+
+
+def render(d: Diagnosis) -> str:
+    s = d.snapshot
+    c = s.container
+    v = d.verdict
+    title = (f"**{v.severity.value.upper()}** `{v.id}`: {_cell(v.title)}" if v
+             else "**OK**: no problems found")
+    out = [f"### dockerdoctor: {_cell(c.name or short_id(c.id))}", "", title, ""]
+    rows = [
+        ["Container", f"{_cell(c.name)} (`{short_id(c.id)}`)"],
+        ["Image", _cell(c.image) + (f" ({s.image.architecture})" if s.image else "")],
+        ["Command", _inline(" ".join(c.argv)) if c.argv else "(none)"],
+        ["Status", _cell(status_line(d))],
+        ["Exit code", str(c.exit_code)],
+        ["OOM killed", "yes" if c.oom_killed else "no"],
+        ["Restarts", str(c.restart_count)],
+    ]
+    if c.error:
+        rows.append(["Engine error", _inline(c.error)])
+    rows.append(["Engine", _cell(engine_line(d))])
+    out.append(tabulate(rows, headers=["", ""], tablefmt="github"))
+    out.append("")
+    if d.findings:
+        out.append("| Severity | Finding | Summary |")
+        out.append("|---|---|---|")
+        for f in d.findings:
+            out.append(f"| {f.severity.value} | `{f.id}` | {_cell(f.title)} |")
+        out.append("")
+        for f in d.findings:
+            out += _finding(f)
+    out += _logs(d)
+    for note in s.notes:
+        out.append(f"> note: {_cell(note)}")
+    footer = f"<sub>Report by dockerdoctor {__version__}"
+    footer += "; secrets redacted.</sub>" if d.redacted else "; secrets NOT redacted.</sub>"
+    out += ["", footer]
+    return "\n".join(out) + "\n"
+
+
+def _finding(f: Finding) -> list[str]:
+    lines = [f"#### `{f.id}` ({f.severity.value}): {_cell(f.title)}", "", _prose(f.explanation), ""]
+    if f.evidence:
+        lines.append("Evidence:")
+        lines.append("")
+        for e in f.evidence:
+            lines.append(f"- {_cell(e.source)}: {_inline(e.text[:500])}")
+        lines.append("")
+    lines += [f"**Fix:** {_prose(f.remedy)}", ""]
+    return lines
+
+
+def _logs(d: Diagnosis) -> list[str]:
+    logs = d.snapshot.logs
+    if not logs.readable:
+        return [f"Logs: not readable ({_cell(logs.error or 'unknown reason')})", ""]
+    if not logs.lines:
+        return ["Logs: (empty)", ""]
+    shown = logs.lines[-MARKDOWN_LOG_LINES:]
+    more = ", older lines exist" if logs.truncated else ""
+    body = [f"{iso(x.time) or ''} {x.stream:<6} | {clean(x.text)}" for x in shown]
+    return ["<details>",
+            f"<summary>Last {len(shown)} log lines ({len(logs.lines)} read{more})</summary>",
+            "", _block(body), "", "</details>", ""]
