@@ -26,7 +26,7 @@ import pytest
 LABEL = "dockerdoctor.test"
 RUN_ID = uuid.uuid4().hex[:12]
 BUSYBOX = os.environ.get("DOCTOR_BUSYBOX_IMAGE", "dockerdoctor/busybox:local")
-PYTHON = os.environ.get("DOCTOR_PYTHON_IMAGE", "dockerdoctor/python:local")
+PYTHON = os.environ.get("DOCTOR_PYTHON_IMAGE", "dockerdoctor/python:local")  # + nginx-light
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
