@@ -36,6 +36,9 @@ DEFAULT_TIMEOUT = 60
 
 _TS = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?")
 _STREAMS = {0: "stdin", 1: "stdout", 2: "stderr"}
+# The engine gzips archives when the client accepts it; we read only a file's head, so
+# plain bytes are cheaper for both sides.
+_IDENTITY = {"Accept-Encoding": "identity"}
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ class EngineClient:
                 chunks = _raw_chunks(res)
                 if tty:
                     for chunk in chunks:
-                        reader.feed("tty", chunk)
+                        reader.feed_tty(chunk)
                 else:
                     for stream_id, payload in _frames(chunks):
                         reader.feed(_STREAMS.get(stream_id, "stdout"), payload)
@@ -231,7 +234,8 @@ class EngineClient:
         url = self.api._url("/containers/{0}/archive", cid)
 
         def fetch() -> dict[str, Any] | None:
-            res = self.api.head(url, params={"path": path}, timeout=self.api.timeout)
+            res = self.api.head(url, params={"path": path}, timeout=self.api.timeout,
+                                headers=_IDENTITY)
             if res.status_code == 404:
                 return None
             self.api._raise_for_status(res)
@@ -244,7 +248,7 @@ class EngineClient:
         url = self.api._url("/containers/{0}/archive", cid)
 
         def fetch() -> bytes | None:
-            res = self.api._get(url, params={"path": path}, stream=True)
+            res = self.api._get(url, params={"path": path}, stream=True, headers=_IDENTITY)
             try:
                 if res.status_code == 404:
                     return None
@@ -287,11 +291,10 @@ def _logs_unreadable(e: Any) -> bool:
 
 
 def _raw_chunks(res: Any, size: int = 65536) -> Iterator[bytes]:
-    while True:
-        chunk = res.raw.read(size)
-        if not chunk:
-            return
-        yield chunk
+    # decode_content: the engine may gzip a body (it does for archives) when asked to
+    for chunk in res.raw.stream(size, decode_content=True):
+        if chunk:
+            yield chunk
 
 
 def _frames(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -338,6 +341,24 @@ class _LineAssembler:
                 ts, cur = None, bytearray()
         self.pending[stream] = (ts, cur)
 
+    def feed_tty(self, chunk: bytes) -> None:
+        """A TTY stream is not framed: cut it into lines first, then read each timestamp."""
+        _, cur = self.pending.get("tty", (None, bytearray()))
+        cur += chunk
+        while True:
+            nl = cur.find(b"\n")
+            if nl < 0:
+                break
+            line = bytes(cur[: nl + 1])
+            del cur[: nl + 1]
+            m = _TS.match(line)
+            ts = m.group(1).decode() if m else None
+            self._emit("tty", ts, bytearray(line[m.end() :] if m else line))
+        if len(cur) > MAX_LINE_CHARS * 4:  # no newline for too long: cut it here
+            self._emit("tty", None, cur[: MAX_LINE_CHARS * 4])
+            cur = bytearray()
+        self.pending["tty"] = (None, cur)
+
     def _emit(self, stream: str, ts: str | None, raw: bytearray) -> None:
         text = bytes(raw).rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
         if len(text) > MAX_LINE_CHARS:
@@ -347,6 +368,9 @@ class _LineAssembler:
     def flush(self) -> None:
         for stream, (ts, cur) in list(self.pending.items()):
             if cur:
+                m = _TS.match(bytes(cur[:40])) if ts is None else None
+                if m:
+                    ts, cur = m.group(1).decode(), cur[m.end() :]
                 self._emit(stream, ts, cur)
         self.pending.clear()
 

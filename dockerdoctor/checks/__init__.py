@@ -105,17 +105,17 @@ _RANK = {fid: i for i, fid in enumerate(CATALOGUE)}
 # Dropped when a more specific error finding explains the same failure.
 _FALLBACKS = {"start-failed", "nonzero-exit"}
 # Findings that describe how it failed rather than why: they do not make a fallback redundant.
-_CONTEXT_ONLY = {"restart-loop", "unhealthy", "log-driver-unreadable", "logs-empty"}
+_CONTEXT_ONLY = {"restart-loop", "unhealthy", "log-driver-unreadable", "logs-empty", "paused",
+                 "never-started"}
 
 
 def run_checks(s: Snapshot, checks: tuple[Check, ...] = CHECKS) -> tuple[Finding, ...]:
     findings: list[Finding] = []
     for check in checks:
         findings.extend(check(s))
-    explained = any(
-        f.severity is Severity.ERROR and f.id not in _FALLBACKS | _CONTEXT_ONLY
-        for f in findings
-    )
+    # any cause, whatever its severity (a stop timeout is a warning, SIGTERM info),
+    # explains the exit better than the fallbacks
+    explained = any(f.id not in _FALLBACKS | _CONTEXT_ONLY for f in findings)
     if explained:
         findings = [f for f in findings if f.id not in _FALLBACKS]
     seen: set[str] = set()

@@ -57,7 +57,10 @@ def _probe_evidence(p: ExecProbe) -> tuple[Evidence, ...]:
         parts.append(f"mode {p.mode:04o}" + ("" if p.mode & 0o111 else " (not executable)"))
     if p.first_line is not None:
         parts.append(f"first line {p.first_line!r}" + (" ends in CR" if p.shebang_cr else ""))
-    if p.interpreter:
+    if p.interpreter and p.shebang_cr:
+        parts.append(f"so the kernel looks for {p.interpreter + chr(92) + 'r'!r}, which does "
+                     "not exist")
+    elif p.interpreter:
         parts.append(f"interpreter {p.interpreter} "
                      + ("exists" if p.interpreter_exists else "does not exist"))
     if p.is_elf:
@@ -142,7 +145,7 @@ def check_exec(s: Snapshot) -> list[Finding]:
     # 1. CRLF: the clearest signature, and the probe can prove it
     ev, m = _texts(s, _CRLF)
     if m or (p and p.shebang_cr):
-        return crlf(ev)
+        return crlf(ev or _texts(s, _EXEC_NOENT)[0])
 
     # 2. exec format error: wrong architecture or a script without #!
     ev, m = _texts(s, _EXEC_FORMAT)
@@ -261,8 +264,9 @@ def check_exec(s: Snapshot) -> list[Finding]:
 
 def exec_failure_texts(s: Snapshot) -> list[str]:
     """Texts that name the failing program, for the probe to pick its target."""
-    texts = [s.container.error] if s.container.error else []
-    pats = (_EXEC_NOENT, _EXEC_FORMAT, _EXEC_PERM, _LIBRARY, _CRLF)
+    pats = (_EXEC_NOENT, _EXEC_FORMAT, _EXEC_PERM, _LIBRARY, _CRLF, _NOT_IN_PATH, _STAT_MISSING)
+    error = s.container.error
+    texts = [error] if error and any(p.search(error) for p in pats) else []
     lines: list[LogLine] = []
     for pat in pats:
         lines.extend(grep(s, pat, 1))
