@@ -176,7 +176,7 @@ def catalogue(fmt: str) -> None:
 
 def _emit(body: str, output: str | None) -> None:
     if output is None:
-        click.echo(body, nl=False)
+        click.echo(body, nl=False, color=True)  # the renderer already chose colour or not
         return
     tmp = f"{output}.doctor-tmp"
     try:
@@ -205,9 +205,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("doctor: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as e:
+        hint = ""
+        if e.ctx is not None:
+            hint = f" (see '{e.ctx.command_path} --help')"
+        click.echo(f"doctor: error: {e.format_message()}{hint}", err=True)
+        sys.exit(int(ExitCode.USAGE))
     except click.ClickException as e:
-        e.show()
-        sys.exit(int(ExitCode.USAGE) if isinstance(e, click.UsageError) else e.exit_code)
+        click.echo(f"doctor: error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
     except DoctorError as e:
         _say_error(e, debug)
         sys.exit(int(e.exit_code))
