@@ -56,10 +56,15 @@ def _probe_evidence(p: ExecProbe) -> tuple[Evidence, ...]:
     if p.mode is not None:
         parts.append(f"mode {p.mode:04o}" + ("" if p.mode & 0o111 else " (not executable)"))
     if p.first_line is not None:
-        parts.append(f"first line {p.first_line!r}" + (" ends in CR" if p.shebang_cr else ""))
+        if p.shebang_cr:
+            # the probe marks the CR as a literal backslash-r at the end of the line
+            shown = p.first_line.removesuffix("\\r")
+            parts.append(f"first line '{shown}' ends in CR (\\r: Windows line ending)")
+        else:
+            parts.append(f"first line {p.first_line!r}")
     if p.interpreter and p.shebang_cr:
-        parts.append(f"so the kernel looks for {p.interpreter + chr(92) + 'r'!r}, which does "
-                     "not exist")
+        parts.append(f"so the kernel looks for the interpreter '{p.interpreter}\\r', which "
+                     "does not exist")
     elif p.interpreter:
         parts.append(f"interpreter {p.interpreter} "
                      + ("exists" if p.interpreter_exists else "does not exist"))
@@ -128,7 +133,8 @@ def check_exec(s: Snapshot) -> list[Finding]:
             (*ev, *probe_ev, *code),
         )]
 
-    def not_found(ev: tuple[Evidence, ...], name: str | None, how: str) -> list[Finding]:
+    def not_found(ev: tuple[Evidence, ...], name: str | None, how: str,
+                  probed: bool = True) -> list[Finding]:
         return [finding(
             "command-not-found", Severity.ERROR,
             f"Command not found: {name}" if name else "Command not found",
@@ -136,7 +142,7 @@ def check_exec(s: Snapshot) -> list[Finding]:
             "Check the spelling and the path; install the program in the image; put "
             "docker run options before the image name (anything after it becomes the "
             "command); for scripts use an absolute path or ./ and make them executable.",
-            (*ev, *probe_ev, config_ev(argv), *code),
+            (*ev, *(probe_ev if probed else ()), config_ev(argv), *code),
         )]
 
     def config_ev(text: str) -> Evidence:
@@ -256,6 +262,7 @@ def check_exec(s: Snapshot) -> list[Finding]:
             line_evidence(lines), name,
             f"A shell (or env) in the container tried to run \"{name}\", which is not "
             "installed or not on PATH.",
+            probed=False,  # the probe looked at the shell, which ran fine
         )
     if c.exit_code == 127:
         return not_found((), None, "Exit code 127 means a command could not be found.")

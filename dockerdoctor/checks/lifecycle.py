@@ -36,11 +36,18 @@ def check_lifecycle(s: Snapshot) -> list[Finding]:
             (state("Status", c.status), state("Paused", True)),
         ))
     if c.dead or c.status == "dead":
+        removal = "failed to remove" in c.error
         out.append(finding(
-            "dead", Severity.ERROR, "The engine left the container dead",
+            "dead", Severity.ERROR,
+            "The engine left the container dead"
+            + (": removing its file system failed" if removal else ""),
             "A container is dead when the engine failed to remove or clean it up, usually "
             "because its file system was still mounted or busy (\"device or resource "
-            "busy\").",
+            "busy\")"
+            + (", or a file in it could not be deleted (\"operation not permitted\": an "
+               "immutable attribute, a security module)" if "not permitted" in c.error else "")
+            + ". The engine marks it dead so it is never started again; it can only be "
+              "removed.",
             "Retry `docker rm -f <id>`; find what holds its mounts (`grep <id> "
             "/proc/*/mountinfo`); restarting the engine releases stale mounts.",
             (state("Status", c.status), *((state("Error", c.error),) if c.error else ())),
@@ -103,13 +110,14 @@ def check_lifecycle(s: Snapshot) -> list[Finding]:
             "needs in the image; give slow starters a start period (--health-start-period).",
             ev,
         ))
+    runtime = _runtime(s)
     if (c.status == "exited" and c.exit_code == 0 and not c.oom_killed
-            and c.runtime_seconds is not None and c.runtime_seconds < IMMEDIATE_SECONDS):
+            and runtime is not None and runtime < IMMEDIATE_SECONDS):
         reasons = _service_reasons(s)
         if reasons:
             out.append(finding(
                 "exited-immediately", Severity.ERROR,
-                f"A service exited cleanly {format_duration(c.runtime_seconds)} after "
+                f"A service exited cleanly {format_duration(runtime)} after "
                 "starting",
                 "It exited with 0 within moments, yet it is set up as a long-running "
                 "service (" + "; ".join(reasons) + "). A container lives as long as its "
@@ -119,12 +127,22 @@ def check_lifecycle(s: Snapshot) -> list[Finding]:
                 "Run the server in the foreground: `nginx -g 'daemon off;'`, "
                 "`apache2ctl -D FOREGROUND`, `pm2-runtime`, `redis-server --daemonize no`; "
                 "do not use `service ... start` as the command.",
-                (state("ExitCode", 0), config("runtime", format_duration(c.runtime_seconds)),
+                (state("ExitCode", 0), config("runtime", format_duration(runtime)),
                  config("Config.Entrypoint+Cmd", " ".join(c.argv)),
                  *line_evidence(s.logs.lines[-3:])),
             ))
     out.extend(_logs_state(s))
     return out
+
+
+def _runtime(s: Snapshot) -> float | None:
+    """How long the last run lasted. A process that exits at once can get a FinishedAt a
+    few microseconds before its StartedAt (the engine records the start after the exit
+    was already seen): that run lasted no time at all, it is not unknown."""
+    c = s.container
+    if c.started_at and c.finished_at:
+        return max(0.0, (c.finished_at - c.started_at).total_seconds())
+    return None
 
 
 def _service_reasons(s: Snapshot) -> list[str]:
@@ -160,7 +178,8 @@ def _logs_state(s: Snapshot) -> list[Finding]:
             (config("HostConfig.LogConfig.Type", c.log_driver or "unknown"),
              Evidence("engine", logs.error or "")),
         )]
-    if not logs.lines and c.started_at is not None:
+    unread = any(note.startswith("could not read logs") for note in s.notes)
+    if not logs.lines and c.started_at is not None and not unread and not c.dead:
         return [finding(
             "logs-empty", Severity.INFO, "It printed nothing",
             "The container wrote nothing to stdout or stderr"

@@ -60,6 +60,20 @@ def _signals_sent(events: tuple[Event, ...]) -> list[str]:
     return [e.attr("signal") or "" for e in events if e.action == "kill"]
 
 
+def _grace_seconds(events: tuple[Event, ...]) -> float | None:
+    """Seconds between the stop signal and the SIGKILL that followed it, from the events."""
+    asked = None
+    for e in events:
+        if e.action != "kill" or e.time is None:
+            continue
+        sig = e.attr("signal") or ""
+        if asked is None and not _is_kill(sig):
+            asked = e.time
+        elif asked is not None and _is_kill(sig):
+            return max(0.0, (e.time - asked).total_seconds())
+    return None
+
+
 def _is_term(sig: str) -> bool:
     return sig in ("15", "SIGTERM", "TERM")
 
@@ -173,7 +187,12 @@ def _sigkill(s: Snapshot) -> Finding:
         evidence.append(_event_evidence(events))
     stopped = any(e.action == "stop" for e in events) or any(_is_term(x) for x in signals)
     if stopped:
-        timeout = c.stop_timeout if c.stop_timeout is not None else 10
+        grace = _grace_seconds(events)
+        if grace is not None:
+            # what the engine really waited: `docker stop -t N` overrides the configured value
+            timeout = f"{grace:.0f}" if grace >= 1 else f"{grace:.1f}"
+        else:
+            timeout = str(c.stop_timeout if c.stop_timeout is not None else 10)
         argv = " ".join(c.argv)
         shell_form = bool(c.argv[:2] and c.argv[0] in ("/bin/sh", "sh", "/bin/bash", "bash")
                           and "-c" in c.argv[1:3])
