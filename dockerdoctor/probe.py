@@ -144,11 +144,11 @@ def probe(container: Container, target: str | None, stat: Stat, head: Head) -> E
                 fields["interpreter_exists"] = _follow(interp, stat)[1] is not None
     elif data.startswith(b"\x7fELF"):
         fields["is_elf"] = True
-        machine, interp = parse_elf(data)
+        machine, loader = parse_elf(data)
         fields["elf_machine"] = machine
-        if interp:
-            fields["elf_interp"] = interp
-            fields["elf_interp_exists"] = _follow(interp, stat)[1] is not None
+        if loader:
+            fields["elf_interp"] = loader
+            fields["elf_interp_exists"] = _follow(loader, stat)[1] is not None
     else:
         first = data.split(b"\n", 1)[0][:200]
         fields["first_line"] = first.decode("utf-8", "replace") if data else None
