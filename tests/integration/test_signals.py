@@ -163,8 +163,7 @@ def test_terminated_by_trap(lab):
     script = ("trap 'echo caught SIGTERM, shutting down; exit 143' TERM; echo ready; "
               "while :; do sleep 0.1; done")
     c = lab.run(BUSYBOX, ["sh", "-c", script], wait=False)
-    lab.wait_for(c, lambda a: a["State"]["Running"], what="running")
-    time.sleep(0.3)  # the trap is installed before "ready" is printed
+    lab.wait_for(c, lambda a: b"ready" in c.logs(), what="ready")  # the trap is set by then
     c.stop(timeout=10)
     c.reload()
     assert c.attrs["State"]["ExitCode"] == 143
