@@ -109,8 +109,6 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     from dockerdoctor import diagnose
     from dockerdoctor.engine import LogOptions
     from dockerdoctor.model import Severity
-    from dockerdoctor.report import json as json_report
-    from dockerdoctor.report import markdown, text
 
     options = LogOptions(tail=tail, since=_parse_time(since, "since"),
                          until=_parse_time(until, "until"))
@@ -132,12 +130,19 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     if no_redact:
         click.echo("doctor: warning: secrets are not redacted in this report", err=True)
     use_color = _use_color(color, output)
+    # only the renderer asked for is imported (tabulate is slow to import)
     if fmt == "json":
+        from dockerdoctor.report import json as json_report
+
         body = (json_report.render(results[0]) if len(refs) == 1
                 else json_report.render_many(results))
     elif fmt == "markdown":
+        from dockerdoctor.report import markdown
+
         body = "\n---\n\n".join(markdown.render(d) for d in results)
     else:
+        from dockerdoctor.report import text
+
         rule = "\n" + "─" * 60 + "\n\n"
         body = rule.join(text.render(d, color=use_color) for d in results)
     _emit(body, output)

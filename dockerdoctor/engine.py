@@ -159,18 +159,35 @@ class EngineClient:
             return []
 
     def events(self, cid: str, since: datetime | None) -> list[dict[str, Any]]:
-        """The engine's recent events for this container (it keeps only the newest few)."""
-        now = datetime.now(timezone.utc)
-        start = int(since.timestamp()) if since else int(now.timestamp()) - 86400
+        """The engine's recent events for this container (it keeps only the newest few).
+
+        `until` is now, to the nanosecond: a whole second in the future would make the
+        engine hold the answer until that second has passed.
+        """
+        now = datetime.now(timezone.utc).timestamp()
+        start = since.timestamp() if since else now - 86400
+        params = {
+            "since": f"{start:.9f}",
+            "until": f"{now:.9f}",
+            "filters": json.dumps({"container": [cid], "type": ["container"]}),
+        }
 
         def fetch() -> list[dict[str, Any]]:
-            stream = self.api.events(
-                since=start,
-                until=int(now.timestamp()) + 1,
-                filters={"container": cid, "type": "container"},
-                decode=True,
-            )
-            return [e for e in stream if isinstance(e, dict)]
+            res = self.api._get(self.api._url("/events"), params=params, stream=True)
+            try:
+                self.api._raise_for_status(res)
+                body = b"".join(_raw_chunks(res))
+            finally:
+                res.close()
+            out = []
+            for line in body.splitlines():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict):
+                    out.append(event)
+            return out
 
         return self._call("events", fetch)
 
@@ -224,7 +241,7 @@ class EngineClient:
             cause = e.__cause__
             if isinstance(cause, docker.errors.APIError) and _logs_unreadable(cause):
                 return {"lines": [], "readable": False, "truncated": False, "tail": tail,
-                        "error": _api_error_text(cause)}
+                        "error": _api_error_text(cause), "driver_refused": True}
             raise
 
     # -- the archive API: read-only access to a container's files, even stopped -------

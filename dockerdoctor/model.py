@@ -39,6 +39,7 @@ class Logs:
     truncated: bool = False  # more lines exist before the tail
     tail: int | None = None  # how many lines were asked for
     error: str | None = None  # why they could not be read
+    driver_refused: bool = False  # the log driver cannot be read back (none, cache off)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ def build(raw: dict[str, Any]) -> Snapshot:
     probe = raw.get("exec_probe")
     return Snapshot(
         container=container_from_inspect(raw["inspect"]),
-        logs=logs_from_raw(raw.get("logs") or {}),
+        logs=logs_from_raw(raw["logs"])
+        if raw.get("logs") is not None
+        else Logs(lines=(), readable=False, error=raw.get("logs_error") or "not read"),
         engine=engine_from_info(raw.get("info") or {}, raw.get("version") or {}),
         taken_at=parse_docker_time(raw.get("taken_at")) or datetime.now(timezone.utc),
         changes=None
@@ -165,6 +167,7 @@ def logs_from_raw(raw: dict[str, Any]) -> Logs:
         truncated=bool(raw.get("truncated")),
         tail=raw.get("tail"),
         error=raw.get("error"),
+        driver_refused=bool(raw.get("driver_refused")),
     )
 
 

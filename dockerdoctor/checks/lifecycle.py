@@ -165,7 +165,7 @@ def _service_reasons(s: Snapshot) -> list[str]:
 def _logs_state(s: Snapshot) -> list[Finding]:
     c = s.container
     logs = s.logs
-    if not logs.readable:
+    if logs.driver_refused:
         return [finding(
             "log-driver-unreadable", Severity.WARNING,
             f"Logs cannot be read back (log driver {c.log_driver or 'unknown'})",
@@ -178,8 +178,7 @@ def _logs_state(s: Snapshot) -> list[Finding]:
             (config("HostConfig.LogConfig.Type", c.log_driver or "unknown"),
              Evidence("engine", logs.error or "")),
         )]
-    unread = any(note.startswith("could not read logs") for note in s.notes)
-    if not logs.lines and c.started_at is not None and not unread and not c.dead:
+    if logs.readable and not logs.lines and c.started_at is not None and not c.dead:
         return [finding(
             "logs-empty", Severity.INFO, "It printed nothing",
             "The container wrote nothing to stdout or stderr"
