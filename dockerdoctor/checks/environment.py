@@ -43,7 +43,10 @@ _NOSPACE = re.compile(r"No space left on device|ENOSPC|Disk quota exceeded|disk 
 _PORT = re.compile(
     r"port is already allocated|address already in use|EADDRINUSE|Address in use|"
     r"could not bind to address|Only one usage of each socket address", re.IGNORECASE)
-_PORT_NUM = re.compile(r"(?:[\d.]+|\[[0-9a-f:]*\]|::|\*):(?P<port>\d{2,5})\b|port (?P<p2>\d{2,5})")
+_PORT_NUM = re.compile(
+    r"(?:[\d.]+|\[[0-9a-f:]*\]|::|\*):(?P<port>\d{2,5})\b|port (?P<p2>\d{2,5})|"
+    r"\(\s*'[^']*',\s*(?P<p3>\d{2,5})\s*[,)]"  # Python: ('0.0.0.0', 8000)
+)
 _MOUNT = re.compile(
     r"bind source path does not exist|mount a directory onto a file|"
     r"not a directory: unknown|error mounting|mount source path|"
@@ -62,7 +65,7 @@ _HOST_IN = [
     re.compile(r"lookup (?P<h>[\w.\-]+)"),
     re.compile(r"host not found in upstream \"(?P<h>[\w.\-]+)"),
     re.compile(r"Could not resolve host:? (?P<h>[\w.\-]+)"),
-    re.compile(r"bad address '(?P<h>[\w.\-]+)'"),
+    re.compile(r"bad address '(?P<h>[\w.\-]+)(?::\d+)?'"),
     re.compile(r"UnknownHostException: (?P<h>[\w.\-]+)"),
     re.compile(r"(?:ENOTFOUND|EAI_AGAIN) (?P<h>[\w.\-]+)"),
     re.compile(r"translate host name \"(?P<h>[\w.\-]+)\""),
@@ -71,6 +74,16 @@ _HOST_IN = [
 _REFUSED = re.compile(r"Connection refused|ECONNREFUSED|ConnectionRefusedError|"
                       r"actively refused|connect: connection refused", re.IGNORECASE)
 _ADDR = re.compile(r"(?P<addr>(?:[\w\-]+\.)*[\w\-]+:\d{2,5})\b")
+# Where the refusing address is not on the refused line itself (Python's
+# "[Errno 111] Connection refused" names none): the app's own lines just before it,
+# "connecting to db at 127.0.0.1:5432", psycopg's `"127.0.0.1", port 5432`, ('db', 5432).
+_NEARBY_ADDR = [
+    re.compile(r"(?<![\w.])(?P<h>localhost|\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z][\w\-]*"
+               r"(?:\.[\w\-]+)*):(?P<p>\d{2,5})\b(?![:\d])"),
+    re.compile(r"\(\s*'(?P<h>[\w.\-]+)',\s*(?P<p>\d{2,5})\s*[,)]"),
+    re.compile(r"\"(?P<h>[\w.\-]+)\",? port (?P<p>\d{2,5})"),
+]
+_STACK_FRAME = re.compile(r"^\s+(?:at |File \")")
 _CONFIG = re.compile(
     r"\[emerg\]|AH0\d{4}: (?:.*(?:[Ss]yntax|[Ii]nvalid|not allowed|failed|Configuration error|"
     r"[Cc]ould not))|configuration file .* test failed|Syntax error on line|"
@@ -80,16 +93,41 @@ _CONFIG = re.compile(
 )
 
 
+_PY_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line \d+, in \S+')
+_ENV_ACCESS = re.compile(r"\benviron\b|getenv")
+
+
 def _env_set(s: Snapshot, name: str) -> str | None:
     return s.container.env_value(name)
 
 
+def _keyerror_from_environ(lines: tuple[LogLine, ...], i: int) -> bool | None:
+    """Did the `KeyError: 'X'` at lines[i] come from os.environ? Decided by the innermost
+    frame of its traceback: os.py's __getitem__ (or "<frozen os>" since 3.11), or app code
+    that reads the environment. A KeyError on a plain dict (`RATES['EUR']`) is not a
+    missing variable. None when no traceback precedes it (a logged message)."""
+    j = i - 1
+    while j >= 0 and i - j <= 8 and lines[j].text[:1].isspace():
+        fm = _PY_FRAME.match(lines[j].text)
+        if fm:
+            file = fm.group("file")
+            if file == "<frozen os>" or file.endswith("/os.py"):
+                return True
+            return any(_ENV_ACCESS.search(x.text) for x in lines[j + 1 : i])
+        j -= 1
+    return None
+
+
 def check_missing_env(s: Snapshot) -> list[Finding]:
-    for line in reversed(s.logs.lines):
+    lines = s.logs.lines
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
         for pat in _ENV_PATTERNS:
             m = pat.search(line.text)
             if not m:
                 continue
+            if m.group(0).startswith("KeyError") and _keyerror_from_environ(lines, i) is False:
+                continue  # a dict's key, not the environment
             groups = m.groupdict()
             if groups.get("pg"):
                 name = "POSTGRES_PASSWORD"
@@ -106,8 +144,10 @@ def check_missing_env(s: Snapshot) -> list[Finding]:
                 f"Required environment variable {name} is {status}",
                 f"The app needs {name} and the container's environment does not provide it "
                 f"({status}), so it stopped at start-up.",
-                f"Pass it: `docker run -e {name}=...` (before the image name: after it, "
-                f"-e becomes an argument of the app), `environment:` in compose, or "
+                # no `NAME=value` here: redaction would take it for a secret and mask it
+                f"Set it where the container is created: `docker run -e {name}` (passes "
+                "the value from your shell; -e goes before the image name, after it it "
+                "becomes an argument of the app), `environment:` in compose, or "
                 "--env-file. Keep secrets in a secret store or env file, not in the image.",
                 (*line_evidence([line]), Evidence("Config.Env", f"{name} is {status}")),
             )]
@@ -224,7 +264,7 @@ def check_port_in_use(s: Snapshot) -> list[Finding]:
             return []
         ev, text, engine_level = line_evidence(lines), lines[-1].text, False
     m = _PORT_NUM.search(text.split("failed:")[-1]) or _PORT_NUM.search(text)
-    port = (m.group("port") or m.group("p2")) if m else None
+    port = (m.group("port") or m.group("p2") or m.group("p3")) if m else None
     where = f" {port}" if port else ""
     if engine_level:
         why = (f"The engine could not publish port{where} on the host: another container "
@@ -311,6 +351,8 @@ def check_refused(s: Snapshot) -> list[Finding]:
         if m:
             addr = m.group("addr")
             break
+    if addr is None:
+        addr = _nearby_addr(s, lines[0])
     local = addr is not None and addr.split(":")[0] in ("localhost", "127.0.0.1", "0.0.0.0")
     why = f"A connection to {addr or 'a dependency'} was refused: nothing listened there."
     if local:
@@ -330,13 +372,43 @@ def check_refused(s: Snapshot) -> list[Finding]:
     )]
 
 
+def _nearby_addr(s: Snapshot, first: LogLine) -> str | None:
+    """host:port from the few lines before the first refusal (not stack frames)."""
+    lines = s.logs.lines
+    i = lines.index(first)
+    for line in reversed(lines[max(0, i - 15) : i + 1]):
+        if _STACK_FRAME.match(line.text):
+            continue
+        for pat in _NEARBY_ADDR:
+            m = pat.search(line.text)
+            if m:
+                return f"{m.group('h')}:{m.group('p')}"
+    return None
+
+
+# "[emerg] bind() ... (98: Address already in use)", "mkdir() ... (30: Read-only file
+# system)", "open() ... (13: Permission denied)": the server stopped on its environment,
+# not on its configuration; those checks explain it.
+_NOT_CONFIG = re.compile(f"{_PORT.pattern}|{_PERM.pattern}|{_ROFS.pattern}|{_NOSPACE.pattern}",
+                         re.IGNORECASE)
+_NGINX_PREFIX = re.compile(r"^(?:nginx: )?(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?"
+                           r"\[emerg\] (?:\d+#\d+: )?")
+
+
 def check_config_error(s: Snapshot) -> list[Finding]:
-    lines = _grep_app(s, _CONFIG)
+    lines = tuple(x for x in _grep_app(s, _CONFIG) if not _NOT_CONFIG.search(x.text))
     if not lines:
         return []
+    # nginx -t adds "configuration file ... test failed" after the line that says why
+    last = next((x for x in reversed(lines) if "[emerg]" in x.text), lines[-1]).text.strip()
+    nginx = _NGINX_PREFIX.match(last)
+    if nginx and nginx.group(0):
+        title = "nginx refused its configuration: " + last[nginx.end():]
+    else:
+        title = "The server refused its configuration: " + last
     return [finding(
         "config-error", log_severity(s),
-        "The server refused its configuration",
+        title[:200],
         "The server read its configuration at start-up, found an error (syntax, an unknown "
         "directive, a host it cannot resolve, a file it cannot open) and exited.",
         "Fix the file and line named in the message; test the configuration before "
