@@ -19,10 +19,18 @@ _JAVA_EXC = re.compile(
     r'^(?:Exception in thread "(?P<thread>[^"]+)" )?(?P<type>(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*'
     r'(?:Exception|Error|Throwable))(?:: (?P<msg>.*))?$'
 )
-_JAVA_FRAME = re.compile(r"^\s+at (?P<frame>[\w$.<>]+\(.*\))")
+# "at Main.main(Main.java:12)", with Java 9+ a module or class loader in front:
+# "at java.base/java.lang.Integer.parseInt(Integer.java:668)", "at app//com.x.Y.z(Y.java:3)"
+_JAVA_FRAME = re.compile(
+    r"^\s+at (?P<frame>(?:(?P<module>[\w.$\-]+(?:@[\w.\-]+)?)?//?)?"
+    r"(?P<method>[\w$.<>]+)\(.*\))"
+)
 _JAVA_CAUSE = re.compile(r"^Caused by: (?P<type>[\w$.]+)(?:: (?P<msg>.*))?$")
+_JDK_PACKAGES = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
 
 _NODE_FRAME = re.compile(r"^\s+at (?:.+ \()?(?P<loc>(?:node:|file:|/)[^)]*?:\d+:\d+)\)?$")
+_NODE_ANY_FRAME = re.compile(r"^\s+at \S")  # also "at JSON.parse (<anonymous>)"
+_NODE_REASON = re.compile(r'The promise rejected with the reason "(?P<reason>.*)"\.')
 _NODE_ERR = re.compile(
     r"^(?:Uncaught )?(?P<type>(?:\w+Error|Error|\[?UnhandledPromiseRejection\]?|"
     r"AbortError|SystemError))(?: \[(?P<code>[A-Z_]+)\])?: (?P<msg>.*)$"
@@ -32,7 +40,9 @@ _NODE_MARK = re.compile(r"^Node\.js v\d+|ERR_UNHANDLED_REJECTION|triggerUncaught
 
 _GO_PANIC = re.compile(r"^(?:panic: |fatal error: )(?P<msg>.*)$")
 _GO_GOROUTINE = re.compile(r"^goroutine \d+ \[[\w ,]+\]:")
-_GO_LOC = re.compile(r"^\s+(?P<loc>/\S+\.go:\d+)(?: \+0x[0-9a-f]+)?$")
+# absolute, or module-relative with -trimpath ("gateway/main.go:22")
+_GO_LOC = re.compile(r"^\s+(?P<loc>\S+\.go:\d+)(?: \+0x[0-9a-f]+)?$")
+_GO_RUNTIME = re.compile(r"(?:^|/src/)runtime/")
 
 
 def check_runtimes(s: Snapshot) -> list[Finding]:
@@ -101,6 +111,21 @@ def _library_file(path: str) -> bool:
             or "dist-packages" in path)
 
 
+def _jdk_frame(m: re.Match[str]) -> bool:
+    module = m.group("module") or ""
+    return (module.startswith(("java.", "jdk.")) or m.group("method").startswith(_JDK_PACKAGES))
+
+
+def _app_frame(frames: list[LogLine]) -> LogLine | None:
+    """The first frame outside the JDK: where the app called what threw (an exception
+    thrown inside Files.readString is the app's fault at the line that called it)."""
+    for x in frames:
+        m = _JAVA_FRAME.match(x.text)
+        if m and not _jdk_frame(m):
+            return x
+    return frames[0] if frames else None
+
+
 def _java(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
     for i in range(len(lines) - 1, -1, -1):
         m = _JAVA_EXC.match(lines[i].text)
@@ -110,10 +135,22 @@ def _java(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
         if not following or not _JAVA_FRAME.match(following[0].text):
             if not m.group("thread"):
                 continue
-        frame = next((x for x in following if _JAVA_FRAME.match(x.text)), None)
-        causes = [x for x in following if _JAVA_CAUSE.match(x.text)]
-        ev = [lines[i]] + ([frame] if frame else []) + causes[-1:]
-        root = causes[-1].text if causes else lines[i].text
+        cause_at = [j for j, x in enumerate(following) if _JAVA_CAUSE.match(x.text)]
+        top = following[: cause_at[0]] if cause_at else following
+        frame = _app_frame([x for x in top if _JAVA_FRAME.match(x.text)])
+        ev = [lines[i]] + ([frame] if frame else [])
+        root = root_type = None
+        if cause_at:
+            root = following[cause_at[-1]]
+            cm = _JAVA_CAUSE.match(root.text)
+            root_type = root.text.removeprefix("Caused by: ").strip() if cm else root.text
+            root_frames = [x for x in following[cause_at[-1] + 1 :]
+                           if _JAVA_FRAME.match(x.text)]
+            root_frame = _app_frame(root_frames)
+            ev.append(root)
+            if root_frame is not None and root_frame.text.strip() != (
+                    frame.text.strip() if frame else None):
+                ev.append(root_frame)
         where = ""
         if frame:
             fm = _JAVA_FRAME.match(frame.text)
@@ -125,7 +162,7 @@ def _java(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
             + (f": {m.group('msg')[:120]}" if m.group("msg") else ""),
             f"The JVM threw {m.group('type')}{where}"
             + (f" in thread \"{thread}\"" if thread else "")
-            + (f"; the root cause is {root.strip()[:200]}" if causes else "")
+            + (f"; the root cause is {root_type[:200]}" if root_type else "")
             + ". An uncaught exception in the main thread ends the program.",
             "Fix the root cause (the last \"Caused by\"); for OutOfMemoryError size the heap "
             "to the container with -XX:MaxRAMPercentage=75 and raise the memory limit.",
@@ -134,10 +171,23 @@ def _java(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
     return None
 
 
+def _node_app_frame(stack: tuple[LogLine, ...]) -> tuple[LogLine | None, str | None]:
+    """The first frame in the app's own files: not node's internals, not <anonymous>
+    (JSON.parse), not node_modules. Else the first frame with a location."""
+    located = [(x, m.group("loc")) for x in stack for m in [_NODE_FRAME.match(x.text)] if m]
+    for x, loc in located:
+        if not loc.startswith("node:") and "/node_modules/" not in loc:
+            return x, loc
+    return located[0] if located else (None, None)
+
+
 def _node(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
     marks = [i for i, x in enumerate(lines) if _NODE_MARK.search(x.text)]
+    # an error line followed by its stack; Node 15-18 print the rejection of a non-Error as
+    # "[UnhandledPromiseRejection: ...] {" with no stack at all
     errs = [i for i, x in enumerate(lines) if _NODE_ERR.match(x.text)
-            and i + 1 < len(lines) and _NODE_FRAME.match(lines[i + 1].text)]
+            and ((i + 1 < len(lines) and _NODE_ANY_FRAME.match(lines[i + 1].text))
+                 or "UnhandledPromiseRejection" in x.text)]
     heap = [i for i, x in enumerate(lines) if "JavaScript heap out of memory" in x.text]
     if not errs and not heap:
         return None
@@ -156,21 +206,45 @@ def _node(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
         )
     i = errs[-1]
     m = _NODE_ERR.match(lines[i].text)
-    frame = lines[i + 1]
-    ev = [lines[i], frame]
-    if marks and marks[-1] > i:
+    stack = []
+    for x in lines[i + 1 : i + 60]:
+        if not _NODE_ANY_FRAME.match(x.text):
+            break
+        stack.append(x)
+    frame, loc = _node_app_frame(tuple(stack))
+    reason = _NODE_REASON.search(lines[i].text)
+    if reason and loc and loc.startswith("node:"):
+        frame = loc = None  # a rejected non-Error has no stack of its own: only node's
+    ev = [lines[i]] + ([frame] if frame is not None else [])
+    code = next((x for x in lines[i + 1 : i + 30] if "ERR_UNHANDLED_REJECTION" in x.text), None)
+    if code is not None:
+        ev.append(code)
+    if marks and marks[-1] > i and lines[marks[-1]] is not code:
         ev.append(lines[marks[-1]])
+    window = lines[max(0, i - 5) : i + 30]
     unhandled = any("ERR_UNHANDLED_REJECTION" in x.text or "UnhandledPromiseRejection" in x.text
-                    for x in lines[max(0, i - 5) : i + 30])
-    fm = _NODE_FRAME.match(frame.text)
+                    for x in window)
+    # thrown in an async function and passed up through `await`: a rejected promise
+    via_await = any(x.text.lstrip().startswith("at async ") for x in stack)
+    if reason:
+        title = f'Node.js crash: unhandled promise rejection, reason "{reason["reason"]}"'
+    else:
+        title = f"Node.js crash: {lines[i].text.strip().lstrip('[')[:160]}"
+    if unhandled or via_await:
+        how = (" in a promise that nothing awaited or caught (an unhandled rejection); "
+               "since Node 15 an unhandled rejection ends the process.")
+    else:
+        how = " and not caught, so Node printed the stack and exited."
+    what = m.group("type").strip("[]") if m else "An error"
+    if reason:
+        what = f'A promise was rejected with "{reason["reason"]}" (not an Error, so no stack)'
+        how = (", and nothing handled the rejection; since Node 15 an unhandled "
+               "rejection ends the process.")
     return finding(
         "node-crash", log_severity(s),
-        f"Node.js crash: {lines[i].text.strip()[:160]}",
-        (f"{m.group('type') if m else 'An error'} was thrown"
-         + (f" at {fm.group('loc')}" if fm else "")
-         + (" in a promise that nothing awaited or caught; since Node 15 an unhandled "
-            "rejection ends the process." if unhandled else
-            " and not caught, so Node printed the stack and exited.")),
+        title,
+        (f"{what}" + ("" if reason else " was thrown")
+         + (f" at {loc}" if loc and not reason else "") + how),
         "Fix the error at the frame shown; catch errors of async code (await in try/catch, "
         ".catch() on promises); add a process-level handler that logs and exits cleanly.",
         line_evidence(ev),
@@ -187,7 +261,7 @@ def _go(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
             if not lines[i].text.startswith("panic: "):
                 continue
         loc = next((x for x in following if _GO_LOC.match(x.text)
-                    and "/runtime/" not in x.text), None)
+                    and not _GO_RUNTIME.search(x.text.strip())), None)
         func = None
         if loc is not None:
             j = lines.index(loc)
