@@ -172,6 +172,12 @@ def _mount_lines(s: Snapshot) -> list[Evidence]:
     return out
 
 
+# A path in an error line: quoted ('/data/x', "/var/lib/nginx/body"), else one standing
+# alone; not the "/11/28" inside nginx's "2026/11/28" timestamp.
+_PATH_QUOTED = re.compile(r"['\"](/[^'\"\s]+)['\"]")
+_PATH_BARE = re.compile(r"(?:^|(?<=[\s(=]))(/[\w./\-@]+)")
+
+
 def check_permission_denied(s: Snapshot) -> list[Finding]:
     c = s.container
     lines = _grep_app(s, _PERM)
@@ -180,8 +186,9 @@ def check_permission_denied(s: Snapshot) -> list[Finding]:
     if c.exit_code == 126:  # the exec family owns this
         return []
     user = c.user or "root (not set)"
-    paths = re.findall(r"['\"]?(/[\w./\-@]+)['\"]?", lines[-1].text)
-    path = paths[0] if paths else None
+    quoted = _PATH_QUOTED.search(lines[-1].text)
+    bare = _PATH_BARE.search(lines[-1].text)
+    path = quoted.group(1) if quoted else bare.group(1) if bare else None
     in_mount = None
     if path:
         for m in c.mounts:
@@ -351,8 +358,12 @@ def check_refused(s: Snapshot) -> list[Finding]:
         if m:
             addr = m.group("addr")
             break
+    ev = line_evidence(lines)
     if addr is None:
-        addr = _nearby_addr(s, lines[0])
+        near = _nearby_addr(s, lines[0])
+        if near is not None:
+            addr = near[0]
+            ev = (*line_evidence([near[1]]), *ev)  # show where the address came from
     local = addr is not None and addr.split(":")[0] in ("localhost", "127.0.0.1", "0.0.0.0")
     why = f"A connection to {addr or 'a dependency'} was refused: nothing listened there."
     if local:
@@ -368,12 +379,13 @@ def check_refused(s: Snapshot) -> list[Finding]:
         "Point the app at the service's name on a shared network, not localhost; wait for "
         "the dependency (compose depends_on with condition: service_healthy, or retry with "
         "backoff); check the dependency is running and listens on 0.0.0.0.",
-        line_evidence(lines),
+        ev,
     )]
 
 
-def _nearby_addr(s: Snapshot, first: LogLine) -> str | None:
-    """host:port from the few lines before the first refusal (not stack frames)."""
+def _nearby_addr(s: Snapshot, first: LogLine) -> tuple[str, LogLine] | None:
+    """host:port, and the line saying it, from the few lines before the first refusal
+    (not stack frames)."""
     lines = s.logs.lines
     i = lines.index(first)
     for line in reversed(lines[max(0, i - 15) : i + 1]):
@@ -382,7 +394,7 @@ def _nearby_addr(s: Snapshot, first: LogLine) -> str | None:
         for pat in _NEARBY_ADDR:
             m = pat.search(line.text)
             if m:
-                return f"{m.group('h')}:{m.group('p')}"
+                return f"{m.group('h')}:{m.group('p')}", line
     return None
 
 

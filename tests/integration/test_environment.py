@@ -111,7 +111,7 @@ def test_python_worker_without_database_url(lab, tmp_path):
     c = lab.run(PYTHON, ["python3", "/app/worker.py"], volumes=mount_app(app),
                 environment=UNBUFFERED)
     assert c.attrs["State"]["ExitCode"] == 1
-    r = lab.inspect(c)
+    r = lab.inspect(c, "--fail-on", "error")
     assert r.verdict == "missing-env", r.text
     f = r.finding("missing-env")
     assert "DATABASE_URL" in f["title"]
@@ -121,7 +121,10 @@ def test_python_worker_without_database_url(lab, tmp_path):
     assert "Config.Env: DATABASE_URL is not set" in ev
     # the traceback is still reported, as context
     assert "python-exception" in r.ids
-    assert "missing-env" in r.text.splitlines()[0] or "DATABASE_URL" in r.text.splitlines()[0]
+    assert r.text.splitlines()[0].startswith("✖ ERROR ")
+    assert r.text.splitlines()[0].endswith(
+        "Required environment variable DATABASE_URL is not set [missing-env]")
+    assert r.exit_code == 5  # --fail-on error
 
 
 ENTRYPOINT_BUSYBOX = """\
@@ -290,6 +293,19 @@ def test_nobody_writes_into_a_root_owned_bind_mount(lab, tmp_path):
     assert f"Mounts: bind {host} -> /data (rw)" in ev
     assert "nobody" in f["explanation"]
     assert f"bind mount from {host}" in f["explanation"]
+
+
+def test_nginx_as_a_non_root_user(lab):
+    c = lab.run(PYTHON, ["nginx", "-g", "daemon off;"], user="nobody")
+    assert c.attrs["State"]["ExitCode"] == 1
+    r = lab.inspect(c)
+    assert r.verdict == "permission-denied", r.text
+    f = r.finding("permission-denied")
+    # the path nginx names, not a piece of its "2026/11/28" timestamp
+    assert f["title"] == "Permission denied on /var/lib/nginx/body"
+    assert 'mkdir() "/var/lib/nginx/body" failed (13: Permission denied)' in (
+        r.evidence_text("permission-denied"))
+    assert "config-error" not in r.ids, r.text
 
 
 # --- read-only-fs --------------------------------------------------------------------
@@ -559,8 +575,10 @@ def test_python_app_connects_to_localhost_postgres(lab, tmp_path):
     assert r.verdict == "connection-refused", r.text
     f = r.finding("connection-refused")
     assert "127.0.0.1:5432" in f["title"]
-    assert "ConnectionRefusedError: [Errno 111] Connection refused" in (
-        r.evidence_text("connection-refused"))
+    ev = r.evidence_text("connection-refused")
+    assert "ConnectionRefusedError: [Errno 111] Connection refused" in ev
+    # Python does not name the address: the app's own line before the refusal does
+    assert "connecting to database at 127.0.0.1:5432" in ev
     assert "localhost is the container itself" in f["explanation"]
 
 
