@@ -190,40 +190,59 @@ def cleanup() -> None:
 # -- timing ----------------------------------------------------------------------------
 
 
-def time_commands(commands: dict[str, str], runs: int, warmup: int, export: Path
-                  ) -> dict[str, dict[str, Any]]:
-    """Median wall time of shell commands: hyperfine when present, else a careful loop."""
-    if shutil.which("hyperfine"):
-        argv = ["hyperfine", "--style", "basic", "--warmup", str(warmup), "--runs", str(runs),
-                "--export-json", str(export)]
-        for name, cmd in commands.items():
-            argv += ["-n", name, cmd]
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env=CHILD_ENV)
-        say("    " + proc.stdout.strip().replace("\n", "\n    "))
-        if proc.returncode != 0:
-            raise RuntimeError(f"hyperfine failed ({proc.returncode})")
-        data = json.loads(export.read_text())
-        return {r["command"]: {"median_s": r["median"], "mean_s": r["mean"],
-                               "stddev_s": r["stddev"], "min_s": r["min"], "max_s": r["max"],
-                               "runs": len(r["times"]), "tool": "hyperfine"}
-                for r in data["results"]}
-    # fallback: interleaved runs (so drift hits every command alike), after warm-up
+def time_commands(commands: dict[str, str], runs: int, warmup: int, export: Path,
+                  rounds: int = 1) -> dict[str, dict[str, Any]]:
+    """Wall time of shell commands, pooled over `rounds` rounds.
+
+    With hyperfine, each round is one hyperfine call over all the commands, in alternating
+    order, so that a burst of load from elsewhere hits every command alike (the machine
+    this runs on is shared); warm-up runs only in the first round. Without hyperfine, an
+    interleaved loop does the same. Medians are of all the pooled runs.
+    """
+    rounds = max(1, min(rounds, runs))
+    per_round = -(-runs // rounds)
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for i in range(warmup + runs):
-        for name, cmd in commands.items():
-            start = time.perf_counter()
-            proc = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, env=CHILD_ENV)
-            took = time.perf_counter() - start
+    exports: list[Any] = []
+    names = list(commands)
+    tool = "hyperfine" if shutil.which("hyperfine") else "loop"
+    for r in range(rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        if tool == "hyperfine":
+            argv = ["hyperfine", "--style", "none", "--runs", str(per_round),
+                    "--warmup", str(warmup if r == 0 else 0), "--export-json", str(export)]
+            for name in order:
+                argv += ["-n", name, commands[name]]
+            proc = subprocess.run(argv, capture_output=True, text=True, env=CHILD_ENV)
             if proc.returncode != 0:
-                raise RuntimeError(f"{cmd!r} exited {proc.returncode}")
-            if i >= warmup:
-                times[name].append(took)
-    export.write_text(json.dumps(times, indent=2))
-    return {name: {"median_s": median(ts), "mean_s": statistics.mean(ts),
-                   "stddev_s": statistics.pstdev(ts), "min_s": min(ts), "max_s": max(ts),
-                   "runs": len(ts), "tool": "loop"} for name, ts in times.items()}
+                raise RuntimeError(f"hyperfine failed ({proc.returncode}): "
+                                   f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+            data = json.loads(export.read_text())
+            exports.append(data)
+            for res in data["results"]:
+                times[res["command"]].extend(res["times"])
+            continue
+        for i in range((warmup if r == 0 else 0) + per_round):
+            for name in order:
+                start = time.perf_counter()
+                proc = subprocess.run(commands[name], shell=True, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=CHILD_ENV)
+                took = time.perf_counter() - start
+                if proc.returncode != 0:
+                    raise RuntimeError(f"{commands[name]!r} exited {proc.returncode}")
+                if i >= (warmup if r == 0 else 0):
+                    times[name].append(took)
+    export.write_text(json.dumps({"tool": tool, "rounds": rounds, "times": times,
+                                  "hyperfine_exports": exports}, indent=1))
+    out = {}
+    for name, ts in times.items():
+        out[name] = {"median_s": median(ts), "mean_s": statistics.mean(ts),
+                     "stddev_s": statistics.pstdev(ts), "min_s": min(ts), "max_s": max(ts),
+                     "runs": len(ts), "rounds": rounds, "tool": tool}
+        o = out[name]
+        say(f"    {name:<32} median {fmt_s(o['median_s']):>8}   mean {fmt_s(o['mean_s'])} "
+            f"± {fmt_s(o['stddev_s'])}   range {fmt_s(o['min_s'])} … {fmt_s(o['max_s'])}   "
+            f"{len(ts)} runs ({tool}, {rounds} rounds)")
+    return out
 
 
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
@@ -293,7 +312,7 @@ def part_a(args: argparse.Namespace, out: dict[str, Any]) -> None:
     raw = (f"docker inspect {q}; docker logs --tail 500 {q}; docker diff {q}; "
            f"docker image history {img}")
     res = time_commands({"doctor": doctor, "docker-cli": raw}, args.runs, args.warmup,
-                        RESULTS / "hyperfine-cli.json")
+                        RESULTS / "hyperfine-cli.json", args.rounds)
     ratio = res["doctor"]["median_s"] / res["docker-cli"]["median_s"]
     out["a"] = {"container_lines": lines, "commands": {"doctor": doctor, "docker-cli": raw},
                 "timing": res, "median_ratio": ratio}
@@ -307,7 +326,7 @@ def part_a(args: argparse.Namespace, out: dict[str, Any]) -> None:
         {"python -c pass": f"{py} -c pass",
          "python -c 'import docker'": f"{py} -c 'import docker'",
          "doctor --help": shlex.join([*doctor_argv(), "--help"])},
-        args.runs, args.warmup, RESULTS / "hyperfine-startup.json")
+        args.runs, args.warmup, RESULTS / "hyperfine-startup.json", args.rounds)
     out["a"]["startup"] = startup
     help_it = importtime(["-m", "dockerdoctor", "--help"], args.import_repeat)
     docker_it = importtime(["-c", "import docker"], args.import_repeat)
@@ -349,7 +368,8 @@ def part_b(args: argparse.Namespace, out: dict[str, Any]) -> None:
                                                                 "--format", "json"]),
                 f"doctor small ({args.small_mb:g} MB)": shlex.join(
                     [*d, "inspect", small["id"], "--format", "json"])}
-        res = time_commands(cmds, args.big_runs, 2, RESULTS / "hyperfine-logs.json")
+        res = time_commands(cmds, args.big_runs, 2, RESULTS / "hyperfine-logs.json",
+                            args.rounds)
         names = list(cmds)
         ratio = res[names[0]]["median_s"] / res[names[1]]["median_s"]
         out["b"]["timing"] = res
@@ -361,7 +381,7 @@ def part_b(args: argparse.Namespace, out: dict[str, Any]) -> None:
         engine_cmds = {"docker logs --tail 500 big": f"docker logs --tail 500 {big['id']}",
                        "docker logs --tail 500 small": f"docker logs --tail 500 {small['id']}"}
         eres = time_commands(engine_cmds, args.big_runs, 2,
-                             RESULTS / "hyperfine-logs-engine.json")
+                             RESULTS / "hyperfine-logs-engine.json", args.rounds)
         out["b"]["engine_timing"] = eres
         e_ratio = (eres["docker logs --tail 500 big"]["median_s"]
                    / eres["docker logs --tail 500 small"]["median_s"])
@@ -466,6 +486,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="json-file log size of the small container (default 1)")
     p.add_argument("--runs", type=int, default=15, help="timed runs per command in part a")
     p.add_argument("--warmup", type=int, default=3, help="warm-up runs per command")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="split the runs into this many alternating rounds (noise from "
+                        "other load hits every command alike)")
     p.add_argument("--big-runs", type=int, default=10, help="timed runs per command in part b")
     p.add_argument("--rss-runs", type=int, default=3, help="runs for the peak RSS")
     p.add_argument("--max-tail-runs", type=int, default=1,
