@@ -23,26 +23,35 @@ SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 
-_TOKEN_SHAPES = [
-    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),
-    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}\b"),  # GitLab
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}\b"),  # Slack
-    re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b"),  # Stripe
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWT
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),  # Google API key
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
-               re.DOTALL),
-]
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][\w+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+_TOKEN_SHAPES = re.compile(
+    "|".join([
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b",  # AWS access key id
+        r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub
+        r"\bgithub_pat_[A-Za-z0-9_]{22,}\b",
+        r"\bglpat-[A-Za-z0-9_\-]{20,}\b",  # GitLab
+        r"\bxox[abposr]-[A-Za-z0-9\-]{10,}\b",  # Slack
+        r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b",  # Stripe
+        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",  # JWT
+        r"\bAIza[0-9A-Za-z_\-]{35}\b",  # Google API key
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+    ]),
+    re.DOTALL,
+)
+# Bounded repeats everywhere: container output is hostile, and an unbounded `[\w.]*`
+# before a literal makes a regex quadratic on long runs of word characters.
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>(?<![\w+.\-])[a-zA-Z][\w+.\-]{0,30}://)(?P<user>[^:/@\s]{0,200}):"
+    r"(?P<pw>[^@/\s]{1,500})@"
+)
 _PAIRS = re.compile(
-    r"(?P<key>\b[\w.\-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|credentials?)[\w.\-]*)(?P<sep>[\"']?\s*[:=]\s*[\"']?|\s+)"
+    r"(?P<key>(?<![\w.\-])[\w.\-]{0,40}?(?:password|passwd|pwd|secret|token|api[_-]?key|"
+    r"apikey|access[_-]?key|private[_-]?key|credentials?)[\w.\-]{0,40})"
+    r"(?P<sep>[\"']?\s*[:=]\s*[\"']?|\s+)"
     r"(?P<val>[^\s\"',;&}\]]+)",
     re.IGNORECASE,
 )
+_PAIR_HINT = re.compile(r"pass|pwd|secret|token|key|credential", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"(?P<h>\bauthorization\s*[:=]\s*(?:bearer|basic|token)?\s*)\S+",
                           re.IGNORECASE)
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
@@ -72,11 +81,14 @@ class Redactor:
         for value in self.known:
             if value in s:
                 s = s.replace(value, MARK)
-        s = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MARK}@", s)
-        for pattern in _TOKEN_SHAPES:
-            s = pattern.sub(MARK, s)
-        s = _AUTH_HEADER.sub(lambda m: m["h"] + MARK, s)
-        s = _PAIRS.sub(self._pair, s)
+        # cheap substring tests first: most lines hold no secret at all
+        if "://" in s:
+            s = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{MARK}@", s)
+        s = _TOKEN_SHAPES.sub(MARK, s)
+        if "authorization" in s.lower():
+            s = _AUTH_HEADER.sub(lambda m: m["h"] + MARK, s)
+        if _PAIR_HINT.search(s):
+            s = _PAIRS.sub(self._pair, s)
         return s
 
     @staticmethod
@@ -109,13 +121,20 @@ def redactor_for(container: Container) -> Redactor:
 
 
 def _walk(obj: Any, fn: Any) -> Any:
+    """Apply fn to every string inside; objects with nothing to change are kept as they are."""
     if type(obj) is str:
         return fn(obj)
     if isinstance(obj, tuple):
-        return tuple(_walk(x, fn) for x in obj)
+        items = tuple(_walk(x, fn) for x in obj)
+        return obj if all(a is b for a, b in zip(items, obj, strict=True)) else items
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _walk(getattr(obj, f.name), fn) for f in dataclasses.fields(obj)}
-        return dataclasses.replace(obj, **changes)
+        changes = {}
+        for f in dataclasses.fields(obj):
+            old = getattr(obj, f.name)
+            new = _walk(old, fn)
+            if new is not old and new != old:
+                changes[f.name] = new
+        return dataclasses.replace(obj, **changes) if changes else obj
     return obj
 
 

@@ -28,7 +28,7 @@ _ENV_PATTERNS = [
                re.IGNORECASE),
     re.compile(r"[Mm]issing (?:required )?(?:environment variable|env var)s?:? [`'\"]?"
                r"(?P<n>[A-Z][A-Z0-9_]+)"),
-    re.compile(r"(?P<n>[A-Z_][A-Z0-9_]+): parameter (?:null or )?not set"),
+    re.compile(r"(?<![A-Z0-9_])(?P<n>[A-Z_][A-Z0-9_]+): parameter (?:null or )?not set"),
     re.compile(r"(?P<pg>superuser password is not specified)"),
     re.compile(r"(?P<my>password option is not specified)"),
 ]
@@ -44,7 +44,7 @@ _PORT = re.compile(
     r"port is already allocated|address already in use|EADDRINUSE|Address in use|"
     r"could not bind to address|Only one usage of each socket address", re.IGNORECASE)
 _PORT_NUM = re.compile(
-    r"(?:[\d.]+|\[[0-9a-f:]*\]|::|\*):(?P<port>\d{2,5})\b|port (?P<p2>\d{2,5})|"
+    r"(?:(?<![\d.])[\d.]+|\[[0-9a-f:]*\]|::|\*):(?P<port>\d{2,5})\b|port (?P<p2>\d{2,5})|"
     r"\(\s*'[^']*',\s*(?P<p3>\d{2,5})\s*[,)]"  # Python: ('0.0.0.0', 8000)
 )
 _MOUNT = re.compile(
@@ -73,7 +73,7 @@ _HOST_IN = [
 ]
 _REFUSED = re.compile(r"Connection refused|ECONNREFUSED|ConnectionRefusedError|"
                       r"actively refused|connect: connection refused", re.IGNORECASE)
-_ADDR = re.compile(r"(?P<addr>(?:[\w\-]+\.)*[\w\-]+:\d{2,5})\b")
+_ADDR = re.compile(r"(?<![\w.\-])(?P<addr>(?:[\w\-]+\.)*[\w\-]+:\d{2,5})\b")
 # Where the refusing address is not on the refused line itself (Python's
 # "[Errno 111] Connection refused" names none): the app's own lines just before it,
 # "connecting to db at 127.0.0.1:5432", psycopg's `"127.0.0.1", port 5432`, ('db', 5432).

@@ -38,7 +38,7 @@ _LIBRARY = re.compile(
 _SHELL_NOT_FOUND = re.compile(
     r"^(?:/bin/)?(?:ba|da|z|a)?sh: (?:line )?(?:\d+: )?(?P<name>[^:]+): (?:command )?not found|"
     r"^env: '?(?P<env>[^':]+)'?: No such file or directory|"
-    r"(?P<cmd>\S+): command not found$"
+    r"(?<!\S)(?P<cmd>\S+): command not found$"
 )
 _SHELL_PERM = re.compile(
     r"^(?:/bin/)?(?:ba|da|z|a)?sh: (?:\d+: )?(?P<name>[^:]+): Permission denied"
