@@ -164,8 +164,9 @@ def redact_diagnosis(d: Diagnosis) -> Diagnosis:
     container = dataclasses.replace(
         c, env=env, entrypoint=r.argv(c.entrypoint), cmd=r.argv(c.cmd)
     )
-    logs: Logs = dataclasses.replace(d.snapshot.logs, lines=_key_blocks(d.snapshot.logs.lines))
-    snapshot = dataclasses.replace(d.snapshot, container=container, logs=logs)
+    lines = _redact_lines(_key_blocks(d.snapshot.logs.lines), r)
+    snapshot = dataclasses.replace(d.snapshot, container=container,
+                                   logs=dataclasses.replace(d.snapshot.logs, lines=()))
     findings = tuple(
         dataclasses.replace(
             f,
@@ -178,4 +179,27 @@ def redact_diagnosis(d: Diagnosis) -> Diagnosis:
     )
     # env names/values are handled above; argv too: walk everything else
     redacted = _walk(dataclasses.replace(d, snapshot=snapshot, findings=findings), r.text)
-    return dataclasses.replace(redacted, redacted=True)
+    logs: Logs = dataclasses.replace(redacted.snapshot.logs, lines=lines)
+    return dataclasses.replace(
+        redacted, snapshot=dataclasses.replace(redacted.snapshot, logs=logs), redacted=True
+    )
+
+
+# Any secret Redactor.text() can find contains one of these (lower-cased): lines without
+# any are left alone, which makes redacting a long tail cheap.
+_HINTS = ("://", "authoriz", "pass", "pwd", "secret", "token", "key", "credential", "akia",
+          "asia", "agpa", "aida", "aroa", "anpa", "gh", "glpat-", "xox", "_live_", "_test_",
+          "eyj", "aiza", "npm_", "-----begin")
+
+
+def _redact_lines(lines: tuple[LogLine, ...], r: Redactor) -> tuple[LogLine, ...]:
+    needles = [*_HINTS, *(k.lower() for k in r.known)]
+    hint = re.compile("|".join(re.escape(n) for n in needles))
+    out = []
+    for line in lines:
+        if hint.search(line.text.lower()):
+            text = r.text(line.text)
+            if text != line.text:
+                line = dataclasses.replace(line, text=text)
+        out.append(line)
+    return tuple(out)

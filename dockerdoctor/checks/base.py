@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Iterable
 
-from dockerdoctor.model import Evidence, Finding, LogLine, Severity, Snapshot
+from dockerdoctor.model import Evidence, Finding, LogLine, Logs, Severity, Snapshot
 from dockerdoctor.times import iso
 
 EXEC_FAILURE = re.compile(
@@ -35,22 +37,86 @@ def config(field: str, value: object) -> Evidence:
     return Evidence(field, str(value))
 
 
+class _Index:
+    """All log lines joined once, so a pattern scans the tail in one regex call.
+
+    A hit in the joined text only nominates lines (every line a match touches); each
+    nominated line is then matched on its own, so results are exactly those of matching
+    line by line, at a fraction of the cost.
+    """
+
+    def __init__(self, lines: tuple[LogLine, ...]) -> None:
+        self.lines = lines
+        self.text = "\n".join(line.text.replace("\n", " ") for line in lines)
+        self.lower = self.text.translate(_ASCII_LOWER)  # same length, same offsets
+        self.starts: list[int] = []
+        pos = 0
+        for line in lines:
+            self.starts.append(pos)
+            pos += len(line.text) + 1
+
+    def line_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def candidates(self, pattern: re.Pattern[str]) -> list[int]:
+        multi, folded = _multiline(pattern)
+        found: list[int] = []
+        for m in multi.finditer(self.lower if folded else self.text):
+            first = self.line_at(m.start())
+            last = self.line_at(max(m.start(), m.end() - 1))
+            for i in range(first, last + 1):
+                if not found or found[-1] < i:
+                    found.append(i)
+        return found
+
+
+_INDEX: dict[int, tuple[Logs, _Index]] = {}
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@functools.lru_cache(maxsize=256)
+def _multiline(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], bool]:
+    """The pattern for nominating lines in the joined text.
+
+    Case-insensitive matching is about ten times slower in `re`; a case-insensitive
+    pattern is lowered (escapes kept) and run on the lowered text instead.
+    """
+    if not pattern.flags & re.IGNORECASE:
+        return re.compile(pattern.pattern, pattern.flags | re.MULTILINE), False
+    lowered = re.sub(r"\\.|[A-Z]", lambda m: m.group(0) if len(m.group(0)) > 1
+                     else m.group(0).lower(), pattern.pattern)
+    flags = (pattern.flags & ~re.IGNORECASE) | re.MULTILINE
+    return re.compile(lowered, flags), True
+
+
+def _index(s: Snapshot) -> _Index:
+    cached = _INDEX.get(id(s.logs))
+    if cached is not None and cached[0] is s.logs:
+        return cached[1]
+    index = _Index(s.logs.lines)
+    _INDEX.clear()  # one snapshot at a time is diagnosed: keep memory flat
+    _INDEX[id(s.logs)] = (s.logs, index)
+    return index
+
+
+def grep_all(s: Snapshot, pattern: re.Pattern[str]) -> tuple[LogLine, ...]:
+    """Every log line matching, in order."""
+    index = _index(s)
+    return tuple(
+        index.lines[i] for i in index.candidates(pattern) if pattern.search(index.lines[i].text)
+    )
+
+
 def grep(s: Snapshot, pattern: re.Pattern[str], limit: int = 3) -> tuple[LogLine, ...]:
     """The last `limit` log lines matching, oldest first."""
-    found: list[LogLine] = []
-    for line in reversed(s.logs.lines):
-        if pattern.search(line.text):
-            found.append(line)
-            if len(found) >= limit:
-                break
-    return tuple(reversed(found))
+    return grep_all(s, pattern)[-limit:] if limit else ()
 
 
 def grep_first(s: Snapshot, pattern: re.Pattern[str]) -> LogLine | None:
-    for line in s.logs.lines:
-        if pattern.search(line.text):
-            return line
-    return None
+    found = grep_all(s, pattern)
+    return found[0] if found else None
 
 
 def matches_error(s: Snapshot, pattern: re.Pattern[str]) -> bool:
@@ -59,8 +125,13 @@ def matches_error(s: Snapshot, pattern: re.Pattern[str]) -> bool:
 
 def error_like_lines(s: Snapshot, limit: int = 5) -> tuple[LogLine, ...]:
     """The most error-like lines of the tail, for findings that have nothing better."""
+    index = _index(s)
+    # only lines with an error-like word, or on stderr, can score above zero
+    errorish = set(index.candidates(_ERRORISH))
     scored = [
-        (score_line(line.text, line.stream), i, line) for i, line in enumerate(s.logs.lines)
+        (score_line(line.text, line.stream), i, line)
+        for i, line in enumerate(index.lines)
+        if i in errorish or line.stream == "stderr"
     ]
     best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], -x[1]))[:limit]
     if not best:
