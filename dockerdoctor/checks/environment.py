@@ -78,7 +78,7 @@ _ADDR = re.compile(r"(?<![\w.\-])(?P<addr>(?:[\w\-]+\.)*[\w\-]+:\d{2,5})\b")
 # "[Errno 111] Connection refused" names none): the app's own lines just before it,
 # "connecting to db at 127.0.0.1:5432", psycopg's `"127.0.0.1", port 5432`, ('db', 5432).
 _NEARBY_ADDR = [
-    re.compile(r"(?<![\w.])(?P<h>localhost|\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z][\w\-]*"
+    re.compile(r"(?<![\w.\-])(?P<h>localhost|\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z][\w\-]*"
                r"(?:\.[\w\-]+)*):(?P<p>\d{2,5})\b(?![:\d])"),
     re.compile(r"\(\s*'(?P<h>[\w.\-]+)',\s*(?P<p>\d{2,5})\s*[,)]"),
     re.compile(r"\"(?P<h>[\w.\-]+)\",? port (?P<p>\d{2,5})"),

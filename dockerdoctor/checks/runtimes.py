@@ -30,7 +30,7 @@ _JDK_PACKAGES = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
 
 _NODE_FRAME = re.compile(r"^\s+at (?:.+ \()?(?P<loc>(?:node:|file:|/)[^)]*?:\d+:\d+)\)?$")
 _NODE_ANY_FRAME = re.compile(r"^\s+at \S")  # also "at JSON.parse (<anonymous>)"
-_NODE_REASON = re.compile(r'The promise rejected with the reason "(?P<reason>.*)"\.')
+_NODE_REASON = re.compile(r'The promise rejected with the reason "(?P<reason>.{0,300}?)"\.')
 _NODE_ERR = re.compile(
     r"^(?:Uncaught )?(?P<type>(?:\w+Error|Error|\[?UnhandledPromiseRejection\]?|"
     r"AbortError|SystemError))(?: \[(?P<code>[A-Z_]+)\])?: (?P<msg>.*)$"
