@@ -111,6 +111,7 @@ class Container:
     port_bindings: tuple[str, ...]  # "127.0.0.1:8080->80/tcp"
     mounts: tuple[Mount, ...]
     auto_remove: bool
+    tmpfs: tuple[tuple[str, str], ...] = ()  # --tmpfs path -> options (not in Mounts)
 
     @property
     def argv(self) -> tuple[str, ...]:

@@ -61,7 +61,8 @@ _KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
 _PROSE = {"is", "was", "for", "not", "of", "and", "or", "the", "to", "in", "option", "must",
           "should", "required", "missing", "authentication", "set", "specified", "empty",
           "none", "null", "***", MARK, "file", "changed", "expired", "reset", "failed",
-          "incorrect", "invalid", "does", "did", "has", "be", "policy", "prompt", "with"}
+          "incorrect", "invalid", "does", "did", "has", "be", "policy", "prompt", "with",
+          "parameter", "variable", "unset", "undefined", "expected", "needed"}
 
 
 def is_secret_name(name: str) -> bool:
@@ -94,6 +95,10 @@ class Redactor:
     @staticmethod
     def _pair(m: re.Match[str]) -> str:
         val = m["val"]
+        if val.strip(".,:;!?'\"").lower() == m["key"].lower():
+            return m.group(0)  # "API_TOKEN: API_TOKEN is not set": a name, not a value
+        if val.startswith("?") and m.string[max(0, m.start() - 2) : m.start()] == "${":
+            return m.group(0)  # ${TOKEN:?message}: the shell's error text, not a value
         if m["sep"].strip() == "" and val.lower() in _PROSE:
             return m.group(0)
         if val.lower() in _PROSE or val.startswith("[redacted") or val == "*" * len(val):

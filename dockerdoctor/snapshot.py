@@ -129,6 +129,7 @@ def container_from_inspect(d: dict[str, Any]) -> Container:
             for m in d.get("Mounts") or ()
         ),
         auto_remove=bool(host.get("AutoRemove")),
+        tmpfs=tuple(sorted((host.get("Tmpfs") or {}).items())),
     )
 
 

@@ -255,7 +255,9 @@ def check_no_space(s: Snapshot) -> list[Finding]:
         "Check `docker system df` and `df -h; df -i` on the host, prune what is unused "
         "(`docker system prune`), grow the volume or tmpfs (--tmpfs /path:size=...), and "
         "rotate the app's logs and caches.",
-        (*ev, *[Evidence("Mounts", f"tmpfs {m.destination}") for m in tmpfs]),
+        (*ev, *[Evidence("Mounts", f"tmpfs {m.destination}") for m in tmpfs],
+         *[Evidence("HostConfig.Tmpfs", f"{path} ({opts or 'no size limit given'})")
+           for path, opts in s.container.tmpfs]),
     )]
 
 

@@ -40,6 +40,7 @@ _SHELL_NOT_FOUND = re.compile(
     r"^env: '?(?P<env>[^':]+)'?: No such file or directory|"
     r"(?<!\S)(?P<cmd>\S+): command not found$"
 )
+_SHELL_PARAMETER = re.compile(r": parameter (?:null or )?not set")
 _SHELL_PERM = re.compile(
     r"^(?:/bin/)?(?:ba|da|z|a)?sh: (?:\d+: )?(?P<name>[^:]+): Permission denied"
 )
@@ -265,6 +266,10 @@ def check_exec(s: Snapshot) -> list[Finding]:
             probed=False,  # the probe looked at the shell, which ran fine
         )
     if c.exit_code == 127:
+        # 127 is also what bash exits with on ${X:?} and what the engine gives a mount
+        # that failed (ENOTDIR): those have their own findings
+        if c.error or grep(s, _SHELL_PARAMETER, 1):
+            return []
         return not_found((), None, "Exit code 127 means a command could not be found.")
     return []
 

@@ -175,9 +175,6 @@ def test_entrypoint_default_message_of_each_shell(lab, shell, expected_exit, mes
     assert "Config.Env: API_TOKEN is set but empty" in ev
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "execfail: the bare 'exit 127' fallback claims command-not-found (ranked above "
-    "missing-env) although the log shows bash's `${X:?}` error"))
 def test_bash_parameter_error_exit_127_is_not_command_not_found(lab):
     c = lab.run(PYTHON, ["bash", "-c", DEFAULT_MESSAGE], environment={"API_TOKEN": ""})
     assert c.attrs["State"]["ExitCode"] == 127
@@ -185,9 +182,6 @@ def test_bash_parameter_error_exit_127_is_not_command_not_found(lab):
     assert r.verdict == "missing-env", r.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "redact: `NAME: parameter not set` is taken for a secret pair and 'parameter' masked "
-    "('parameter' is prose, like the words in _PROSE)"))
 def test_shell_parameter_message_survives_redaction(lab):
     c = lab.run(PYTHON, ["sh", "-c", DEFAULT_MESSAGE], environment={"API_TOKEN": ""})
     r = lab.inspect(c)
@@ -372,9 +366,6 @@ def test_four_megabytes_into_a_one_megabyte_tmpfs(lab, tmp_path):
     assert "size-limited tmpfs" in r.finding("no-space")["explanation"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "snapshot: --tmpfs lives in HostConfig.Tmpfs, not in Mounts, and the Snapshot does not "
-    "carry it, so no-space cannot name the full tmpfs"))
 def test_no_space_names_the_tmpfs_given_with_the_tmpfs_flag(lab, tmp_path):
     app = app_dir(tmp_path, SPOOL)
     c = lab.run(PYTHON, ["python3", "/app/spool.py"], tmpfs={"/spool": "size=1m"},
@@ -479,9 +470,6 @@ def test_missing_host_file_becomes_a_directory_over_nginx_conf(lab, tmp_path):
     assert "start-failed" not in r.ids
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "execfail: exit 127 from a mount error (the engine maps ENOTDIR to 127) is claimed as "
-    "command-not-found, which outranks mount-source-missing"))
 def test_mount_mismatch_is_the_verdict_not_command_not_found(lab, tmp_path):
     missing = tmp_path / "nginx.conf"
     c = lab.run(PYTHON, ["nginx", "-g", "daemon off;"],
