@@ -91,10 +91,17 @@ def _use_color(choice: str, output: str | None) -> bool:
 @click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
               show_default=True, help="Colour in text output (auto: on a terminal, off with "
                                       "NO_COLOR).")
+@click.option("--deep/--no-deep", default=None,
+              help="Force or forbid deep forensics (default: run it when the logs do not "
+                   "explain the failure).")
+@click.option("--keep-debug-image", is_flag=True,
+              help="Keep the debug image deep forensics commits, and say how to enter it.")
+@click.option("--deep-timeout", type=click.IntRange(5, 600), default=30, show_default=True,
+              help="Seconds the debug container may run before it is killed.")
 @click.pass_obj
 def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: str | None,
             tail: int, since: str | None, until: str | None, fail_on: str, no_redact: bool,
-            color: str) -> None:
+            color: str, deep: bool | None, keep_debug_image: bool, deep_timeout: int) -> None:
     """Explain why a container failed, from its state, exit code, events and logs.
 
     With no ID, diagnoses the container that failed most recently. Reads only: the
@@ -108,19 +115,23 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     """
     from dockerdoctor import diagnose
     from dockerdoctor.engine import LogOptions
+    from dockerdoctor.forensics import DeepOptions
     from dockerdoctor.model import Severity
 
     options = LogOptions(tail=tail, since=_parse_time(since, "since"),
                          until=_parse_time(until, "until"))
     if options.since and options.until and options.since >= options.until:
         raise UsageError("--since must be before --until")
+    deep_options = DeepOptions(mode={True: "on", False: "off", None: "auto"}[deep],
+                               keep_image=keep_debug_image, timeout=float(deep_timeout))
     client = settings.client()
     refs = list(containers) or [diagnose.most_recent_failure(client)]
     results = []
     first_error: DoctorError | None = None
     for ref in refs:
         try:
-            d, _raw = diagnose.diagnose(client, ref, options, redact=not no_redact)
+            d, _raw = diagnose.diagnose(client, ref, options, redact=not no_redact,
+                                        deep=deep_options, progress=_progress())
             results.append(d)
         except DoctorError as e:
             if len(refs) == 1:
@@ -152,6 +163,43 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
         threshold = Severity(fail_on).rank
         if any(f.severity.rank >= threshold for d in results for f in d.findings):
             sys.exit(int(ExitCode.FINDINGS))
+
+
+@cli.command()
+@click.option("--older-than", default="10m", show_default=True, metavar="DURATION",
+              help="Only artifacts at least this old (a run in progress owns newer ones).")
+@click.option("--all", "everything", is_flag=True, help="Whatever their age.")
+@click.pass_obj
+def gc(settings: Settings, older_than: str, everything: bool) -> None:
+    """Remove debug images and containers a killed `doctor inspect --deep` left behind.
+
+    Only what dockerdoctor created and labelled (dockerdoctor.artifact) is touched.
+
+    \b
+    Example:
+      doctor gc --all
+    """
+    from datetime import timedelta
+
+    from dockerdoctor.engine import ArtifactEngine
+    from dockerdoctor.forensics.artifacts import gc as collect_garbage
+    from dockerdoctor.times import parse_duration
+
+    age = timedelta(0) if everything else parse_duration(older_than)
+    if age is None:
+        raise UsageError(f"--older-than: {older_than!r} is not a duration like 10m or 2h")
+    done = collect_garbage(ArtifactEngine(settings.client()), age)
+    for line in done:
+        click.echo(line)
+    if not done:
+        click.echo("nothing to remove")
+
+
+def _progress() -> Any:
+    """Progress lines for long steps, on stderr and only when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda msg: click.echo(f"doctor: {msg}...", err=True)
 
 
 @cli.command()

@@ -10,11 +10,11 @@ import dataclasses
 from typing import Any
 
 from dockerdoctor import engine as eng
-from dockerdoctor import probe, snapshot
+from dockerdoctor import forensics, probe, snapshot
 from dockerdoctor.checks import run_checks
 from dockerdoctor.checks.execfail import exec_failure_texts, wants_probe
 from dockerdoctor.errors import DoctorError, NotFound
-from dockerdoctor.model import Diagnosis, Snapshot
+from dockerdoctor.model import Diagnosis, Forensics, Snapshot
 from dockerdoctor.redact import redact_diagnosis
 from dockerdoctor.times import parse_docker_time
 
@@ -49,10 +49,34 @@ def diagnose_snapshot(snap: Snapshot, redact: bool = True) -> Diagnosis:
 
 
 def diagnose(
-    client: eng.EngineClient, ref: str, options: eng.LogOptions, redact: bool = True
+    client: eng.EngineClient,
+    ref: str,
+    options: eng.LogOptions,
+    redact: bool = True,
+    deep: forensics.DeepOptions | None = None,
+    progress: Any = None,
 ) -> tuple[Diagnosis, dict[str, Any]]:
+    """Read, check, and (when the logs do not explain the failure) look inside."""
+    deep = deep or forensics.DeepOptions()
     raw = read(client, ref, options)
-    return diagnose_snapshot(snapshot.build(raw), redact=redact), raw
+    snap = snapshot.build(raw)
+    findings = run_checks(snap)
+    wanted, reason = forensics.decide(snap, findings, deep.mode)
+    found = Forensics(ran=False, reason=reason)
+    if wanted:
+        found = forensics.run(client, snap, findings, reason, deep, progress)
+        extra = forensics.lines_of(found)
+        if extra:
+            # the files' lines go through the same checks as the logs; the report keeps
+            # showing the container's own logs
+            combined = dataclasses.replace(
+                snap, logs=dataclasses.replace(snap.logs, lines=extra + snap.logs.lines))
+            before = {f.id: f for f in findings}
+            findings = run_checks(combined)
+            if "logs-empty" in before and "logs-empty" not in {f.id for f in findings}:
+                findings = (*findings, before["logs-empty"])
+    d = Diagnosis(snapshot=snap, findings=findings, redacted=False, forensics=found)
+    return (redact_diagnosis(d) if redact else d), raw
 
 
 def most_recent_failure(client: eng.EngineClient) -> str:

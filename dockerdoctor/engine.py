@@ -478,3 +478,207 @@ def collect(engine: EngineClient, ref: str, options: LogOptions) -> dict[str, An
                 notes.append(f"could not read {name}: {e.message}")
     raw["notes"] = notes
     return raw
+
+
+# -- writes: used only by forensics/, on artifacts dockerdoctor itself labels ---------
+
+
+class ArtifactEngine:
+    """The few engine calls that create and remove things (debug images and containers).
+
+    Kept apart from EngineClient's reads so that what can change the engine is easy to
+    audit: everything here acts on dockerdoctor's own labelled artifacts, never on the
+    inspected container (commit only reads it, and never pauses it).
+    """
+
+    def __init__(self, engine: EngineClient) -> None:
+        self.engine = engine
+        self.api = engine.api
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        return self.engine._call(what, fn)
+
+    def commit(self, cid: str, labels: dict[str, str], repository: str, tag: str) -> str:
+        changes = [f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()]
+        result = self._call(
+            "commit",
+            lambda: self.api.commit(cid, repository=repository, tag=tag, pause=False,
+                                    changes=changes,
+                                    message="dockerdoctor debug copy (forensics)"),
+        )
+        return str(result["Id"])
+
+    def create(self, image: str, labels: dict[str, str], **config: Any) -> str:
+        host = self.api.create_host_config(
+            network_mode="none",
+            cap_drop=["ALL"],
+            cap_add=config.pop("cap_add", None),
+            security_opt=["no-new-privileges"],
+            mem_limit=config.pop("mem_limit", "128m"),
+            pids_limit=config.pop("pids_limit", 64),
+            log_config={"Type": "json-file", "Config": {}},
+            restart_policy={"Name": "no"},
+            read_only=config.pop("read_only", False),
+        )
+        result = self._call(
+            "create debug container",
+            lambda: self.api.create_container(image, labels=labels, host_config=host,
+                                              network_disabled=True, **config),
+        )
+        return str(result["Id"])
+
+    def start(self, cid: str) -> None:
+        self._call("start debug container", lambda: self.api.start(cid))
+
+    def wait(self, cid: str, timeout: float) -> int | None:
+        """The exit code, or None when it did not exit in time."""
+        requests = self.engine._requests
+        try:
+            result = self.api.wait(cid, timeout=timeout)
+        except requests.exceptions.RequestException:
+            return None  # docker-py raises ConnectionError on a read time-out (#1966)
+        return int(result.get("StatusCode", -1))
+
+    def kill(self, cid: str) -> None:
+        docker = self.engine._docker
+        try:
+            self.api.kill(cid)
+        except docker.errors.APIError:
+            pass  # already gone or stopped
+
+    def remove_container(self, cid: str) -> bool:
+        docker = self.engine._docker
+        try:
+            self.api.remove_container(cid, force=True, v=True)
+            return True
+        except docker.errors.NotFound:
+            return True
+        except docker.errors.APIError:
+            return False
+
+    def remove_image(self, image_id: str) -> bool:
+        docker = self.engine._docker
+        try:
+            self.api.remove_image(image_id, force=True, noprune=False)
+            return True
+        except docker.errors.NotFound:
+            return True
+        except docker.errors.APIError:
+            return False
+
+    def labelled(self, label: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(containers, images) carrying `label`."""
+        containers = self._call(
+            "list", lambda: self.api.containers(all=True, filters={"label": label}))
+        images = self._call("list images", lambda: self.api.images(filters={"label": label}))
+        return containers, images
+
+
+def read_tree(engine: EngineClient, cid: str, path: str, want: Callable[[str, int], int],
+              max_stream: int) -> list[dict[str, Any]]:
+    """Walk the tar of `path` from the archive API and keep what `want` asks for.
+
+    `want(name, size)` returns how many bytes of that regular file to keep (0: none).
+    Symlinks, devices and other special files are listed but never followed or read;
+    no more than `max_stream` bytes are read off the wire (tar bombs, huge trees).
+    Returns [{name, size, type, data, link}] with the tail of each kept file.
+    """
+    api = engine.api
+    url = api._url("/containers/{0}/archive", cid)
+
+    def fetch() -> list[dict[str, Any]]:
+        res = api._get(url, params={"path": path}, stream=True, headers=_IDENTITY)
+        try:
+            if res.status_code == 404:
+                return []
+            api._raise_for_status(res)
+            return _walk_tar(_raw_chunks(res), want, max_stream)
+        finally:
+            res.close()
+
+    return engine._call("read files", fetch)
+
+
+def _walk_tar(chunks: Iterator[bytes], want: Callable[[str, int], int],
+              max_stream: int) -> list[dict[str, Any]]:
+    buf = bytearray()
+    it = iter(chunks)
+    consumed = 0
+    out: list[dict[str, Any]] = []
+    long_name: str | None = None
+
+    def fill(n: int) -> bool:
+        nonlocal consumed
+        while len(buf) < n:
+            if consumed >= max_stream:
+                return False
+            try:
+                chunk = next(it)
+            except StopIteration:
+                return False
+            consumed += len(chunk)
+            buf.extend(chunk)
+        return True
+
+    def skip(n: int, keep_tail: int) -> bytes:
+        """Consume n bytes, returning the last keep_tail of them."""
+        tail = bytearray()
+        left = n
+        while left > 0:
+            if not buf and not fill(1):
+                break
+            take = min(left, len(buf))
+            piece = bytes(buf[:take])
+            del buf[:take]
+            left -= take
+            if keep_tail:
+                tail += piece
+                if len(tail) > keep_tail:
+                    del tail[: len(tail) - keep_tail]
+        return bytes(tail)
+
+    while fill(512):
+        header = bytes(buf[:512])
+        del buf[:512]
+        if header == b"\0" * 512:
+            break
+        name = header[:100].rstrip(b"\0").decode("utf-8", "replace")
+        prefix = header[345:500].rstrip(b"\0").decode("utf-8", "replace")
+        if prefix:
+            name = f"{prefix}/{name}"
+        try:
+            size = int(header[124:136].strip(b"\0 ") or b"0", 8)
+        except ValueError:
+            break  # not a tar we understand: stop rather than guess
+        kind = header[156:157]
+        padded = (size + 511) // 512 * 512
+        if kind in (b"x", b"g"):  # PAX: may carry a long path
+            data = skip(padded, padded)[:size]
+            for rec in data.decode("utf-8", "replace").split("\n"):
+                if " path=" in rec:
+                    long_name = rec.split(" path=", 1)[1]
+            continue
+        if kind == b"L":  # GNU long name
+            long_name = skip(padded, padded)[:size].rstrip(b"\0").decode("utf-8", "replace")
+            continue
+        if long_name:
+            name, long_name = long_name, None
+        link = header[157:257].rstrip(b"\0").decode("utf-8", "replace")
+        types = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink",
+                 b"3": "char-device", b"4": "block-device", b"5": "dir", b"6": "fifo"}
+        entry: dict[str, Any] = {"name": name, "size": size,
+                                 "type": types.get(kind, "other"), "link": link, "data": None}
+        if entry["type"] == "file":
+            keep = want(name, size)
+            data = skip(padded, keep + (padded - size) if keep else 0)
+            if keep:
+                entry["data"] = data[: len(data) - (padded - size)] if padded > size else data
+                entry["partial"] = size > keep
+            out.append(entry)
+        else:
+            skip(padded, 0)
+            out.append(entry)
+        if consumed >= max_stream and not buf:
+            out.append({"name": "", "size": 0, "type": "stopped", "link": "", "data": None})
+            break
+    return out

@@ -27,9 +27,10 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class LogLine:
-    stream: str  # "stdout", "stderr", or "tty" (a TTY container has one merged stream)
+    stream: str  # "stdout", "stderr", "tty" (one merged stream), or "file"
     time: datetime | None
     text: str  # decoded as UTF-8 with replacement; raw control characters kept
+    origin: str = ""  # for lines read from a file by forensics: "file /var/log/app.err:12"
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,34 @@ class Snapshot:
     notes: tuple[str, ...] = ()  # what could not be read, said once in the report
 
 
+# --- what deep forensics found --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectedFile:
+    path: str
+    kind: str  # log, history, changed, volume
+    size: int  # bytes in the container
+    text: str | None = None  # the tail (or head) that was read, for text files
+    truncated: bool = False  # only part of the file was read
+    binary: str | None = None  # what a binary file is, instead of its bytes
+    note: str = ""  # why it was skipped or cut
+
+
+@dataclass(frozen=True)
+class Forensics:
+    """What `doctor inspect --deep` did and collected (see forensics/)."""
+
+    ran: bool
+    reason: str  # why it ran, or why not
+    method: str = ""  # "debug-container" (commit + a shell) or "archive" (no shell)
+    files: tuple[CollectedFile, ...] = ()
+    probes: tuple[tuple[str, str], ...] = ()  # name -> output, from the debug container
+    debug_image: str = ""  # kept with --keep-debug-image
+    errors: tuple[str, ...] = ()  # steps that failed (the report says so)
+    seconds: float = 0.0
+
+
 # --- what the checks say ------------------------------------------------------------
 
 
@@ -247,6 +276,7 @@ class Diagnosis:
     snapshot: Snapshot
     findings: tuple[Finding, ...]  # most severe first
     redacted: bool = True
+    forensics: Forensics | None = None
 
     @property
     def verdict(self) -> Finding | None:

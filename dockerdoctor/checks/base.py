@@ -21,6 +21,8 @@ EXEC_FAILURE = re.compile(
 
 
 def line_source(line: LogLine) -> str:
+    if line.origin:
+        return line.origin
     when = iso(line.time)
     return f"logs {line.stream}" + (f" {when}" if when else "")
 

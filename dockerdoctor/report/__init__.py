@@ -72,3 +72,16 @@ def engine_line(d: Diagnosis) -> str:
 
 def short_id(cid: str) -> str:
     return cid[:12]
+
+
+def size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def enter_command(image: str) -> str:
+    """How to enter a kept debug image, with the isolation forensics used."""
+    return (f"docker run -it --rm --network none --cap-drop ALL --entrypoint sh {image}")

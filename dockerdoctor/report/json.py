@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from dockerdoctor import __version__
-from dockerdoctor.model import Diagnosis, Finding
+from dockerdoctor.model import Diagnosis, Finding, Forensics
 from dockerdoctor.times import iso
 
 SCHEMA_VERSION = 1
@@ -65,6 +65,24 @@ def to_dict(d: Diagnosis) -> dict[str, Any]:
             ],
         },
         "notes": list(s.notes),
+        "forensics": _forensics(d.forensics) if d.forensics is not None else None,
+    }
+
+
+def _forensics(f: Forensics) -> dict[str, Any]:
+    return {
+        "ran": f.ran,
+        "reason": f.reason,
+        "method": f.method or None,
+        "seconds": round(f.seconds, 3),
+        "files": [
+            {"path": cf.path, "kind": cf.kind, "size": cf.size, "truncated": cf.truncated,
+             "text": cf.text, "binary": cf.binary, "note": cf.note or None}
+            for cf in f.files
+        ],
+        "probes": {name: output for name, output in f.probes},
+        "debug_image": f.debug_image or None,
+        "errors": list(f.errors),
     }
 
 

@@ -8,8 +8,16 @@ import re
 from tabulate import tabulate
 
 from dockerdoctor import __version__
-from dockerdoctor.model import Diagnosis, Finding
-from dockerdoctor.report import clean, engine_line, one_line, short_id, status_line
+from dockerdoctor.model import Diagnosis, Finding, Forensics
+from dockerdoctor.report import (
+    clean,
+    engine_line,
+    enter_command,
+    one_line,
+    short_id,
+    size,
+    status_line,
+)
 from dockerdoctor.times import iso
 
 MARKDOWN_LOG_LINES = 200
@@ -82,6 +90,8 @@ def render(d: Diagnosis) -> str:
         out.append("")
         for f in d.findings:
             out += _finding(f)
+    if d.forensics is not None:
+        out += _forensics(d.forensics)
     out += _logs(d)
     for note in s.notes:
         out.append(f"> note: {_cell(note)}")
@@ -115,3 +125,40 @@ def _logs(d: Diagnosis) -> list[str]:
     return ["<details>",
             f"<summary>Last {len(shown)} log lines ({len(logs.lines)} read{more})</summary>",
             "", _block(body), "", "</details>", ""]
+
+
+def _forensics(f: Forensics) -> list[str]:
+    if not f.ran:
+        return [f"Deep forensics: {_cell(f.reason)}", ""]
+    how = {"debug-container": "a debug copy of the container (committed, run isolated, "
+                              "removed)",
+           "archive": "the archive API (the image has no shell)"}.get(f.method, f.method)
+    out = ["#### Deep forensics", "",
+           f"Ran because {_cell(f.reason)}, through {_cell(how)}, in {f.seconds:.1f}s.", ""]
+    if f.files:
+        out += ["| File | Kind | Size | Note |", "|---|---|---|---|"]
+        for cf in f.files:
+            note = cf.binary or cf.note or ("tail only" if cf.truncated else "")
+            out.append(f"| {_inline(cf.path)} | {cf.kind} | {size(cf.size)} | {_cell(note)} |")
+        out.append("")
+    for cf in f.files:
+        if not cf.text:
+            continue
+        body = [clean(x) for x in cf.text.splitlines()[-MARKDOWN_LOG_LINES:]]
+        label = "Shell history" if cf.kind == "history" else "Last lines of"
+        out += ["<details>", f"<summary>{label} {_cell(cf.path)}</summary>", "",
+                _block(body), "", "</details>", ""]
+    if f.probes:
+        body = []
+        for name, output in f.probes:
+            body.append(f"## {clean(name)}")
+            body.extend(clean(x) for x in output.splitlines())
+        out += ["<details>", "<summary>Probes in the debug container</summary>", "",
+                _block(body), "", "</details>", ""]
+    if f.debug_image:
+        out += [f"Debug image kept: {_inline(enter_command(f.debug_image[7:19]))}", ""]
+    for err in f.errors:
+        out.append(f"> note: {_cell(err)}")
+    if f.errors:
+        out.append("")
+    return out

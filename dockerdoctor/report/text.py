@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import textwrap
 
-from dockerdoctor.model import Diagnosis, Finding, Severity
-from dockerdoctor.report import clean, engine_line, one_line, short_id, status_line
+from dockerdoctor.model import Diagnosis, Finding, Forensics, Severity
+from dockerdoctor.report import (
+    clean,
+    engine_line,
+    enter_command,
+    one_line,
+    short_id,
+    size,
+    status_line,
+)
 from dockerdoctor.times import iso
 
 TEXT_LOG_LINES = 20
@@ -53,6 +61,8 @@ def render(d: Diagnosis, color: bool = False) -> str:
     out += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     for f in d.findings:
         out += ["", *_finding(f, color)]
+    if d.forensics is not None:
+        out += ["", *_forensics(d.forensics)]
     out += ["", *_logs(d)]
     for note in s.notes:
         out.append(f"note: {clean(note)}")
@@ -86,4 +96,38 @@ def _logs(d: Diagnosis) -> list[str]:
     for line in shown:
         when = iso(line.time) or ""
         lines.append(f"  {when} {line.stream:<6} | {clean(line.text)}")
+    return lines
+
+
+FILE_EXCERPT_LINES = 15
+
+
+def _forensics(f: Forensics) -> list[str]:
+    if not f.ran:
+        return [f"deep forensics: {clean(f.reason)}"]
+    how = {"debug-container": "a debug copy of the container",
+           "archive": "the archive API (no shell in the image)"}.get(f.method, f.method)
+    lines = [f"deep forensics: ran ({clean(f.reason)}), through {how}, {f.seconds:.1f}s"]
+    if f.files:
+        lines.append("  files read:")
+        for cf in f.files:
+            extra = cf.binary or cf.note or ("tail" if cf.truncated else "")
+            lines.append(f"    {one_line(cf.path)}  {cf.kind}  {size(cf.size)}"
+                         + (f"  ({one_line(extra)})" if extra else ""))
+    else:
+        lines.append("  files read: none (nothing added or changed, no shell history)")
+    for cf in f.files:
+        if not cf.text:
+            continue
+        body = cf.text.splitlines()[-FILE_EXCERPT_LINES:]
+        label = "shell history" if cf.kind == "history" else "last lines of"
+        lines.append(f"  {label} {one_line(cf.path)}:")
+        lines.extend(f"    | {clean(x)}" for x in body)
+    for name, output in f.probes:
+        lines.append(f"  probe {one_line(name)}:")
+        lines.extend(f"    {clean(x)}" for x in output.splitlines()[:12])
+    if f.debug_image:
+        lines.append(f"  debug image kept; enter it with: {enter_command(f.debug_image[7:19])}")
+    for err in f.errors:
+        lines.append(f"  note: {one_line(err)}")
     return lines

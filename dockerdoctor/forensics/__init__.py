@@ -1,0 +1,151 @@
+"""Deep forensics: look inside a failed container when its logs do not explain it.
+
+All side effects live here and in engine.ArtifactEngine: a temporary debug image
+committed from the container (never paused), a debug container run from it, isolated
+(no network, no capabilities, no-new-privileges, memory and pids limits, a hard
+time-out), and their removal in every path. Files are read through the archive API,
+which works on stopped containers and runs nothing.
+
+decide() says whether to run; run() does it and returns a `Forensics`; the lines of
+the log-like files it read are then given to the same checks as the container's logs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from dockerdoctor.engine import ArtifactEngine, EngineClient, read_tree
+from dockerdoctor.errors import DoctorError
+from dockerdoctor.forensics.collect import (
+    Budget,
+    collect_files,
+    file_lines,
+    probe_paths,
+)
+from dockerdoctor.forensics.debugcopy import run_probes
+from dockerdoctor.model import Finding, Forensics, LogLine, Snapshot
+
+# ids that name a cause: with one of these the logs already explain the failure
+_GENERIC = {"nonzero-exit", "restart-loop", "logs-empty", "log-driver-unreadable",
+            "start-failed", "never-started", "paused", "unhealthy"}
+_NEEDS_FILE = {"crlf-shebang", "exec-format", "missing-library", "command-not-found"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DeepOptions:
+    mode: str = "auto"  # auto, on, off
+    keep_image: bool = False
+    timeout: float = 30.0  # for the debug container
+    max_total: int = 2 * 1024 * 1024  # text kept from all files together
+    max_file: int = 64 * 1024  # text kept from one file (its tail)
+
+
+def decide(s: Snapshot, findings: tuple[Finding, ...], mode: str) -> tuple[bool, str]:
+    """Whether to run, and why (the report says it either way)."""
+    if mode == "off":
+        return False, "not run: --no-deep"
+    if mode == "on":
+        return True, "forced by --deep"
+    c = s.container
+    if c.status == "created" and not c.started_at:
+        return False, "not run: the container never ran"
+    if c.status in ("running", "paused") and not c.restarting and not (
+        c.health and c.health.status == "unhealthy"
+    ):
+        return False, "not run: the container is running (use --deep to look inside)"
+    ids = {f.id for f in findings}
+    failed = c.exit_code != 0 or c.oom_killed or c.restarting or c.dead or bool(
+        c.health and c.health.status == "unhealthy")
+    if not failed:
+        return False, "not run: the container did not fail (use --deep to look inside)"
+    if s.logs.driver_refused:
+        return True, "the log driver cannot be read back"
+    if not s.logs.lines:
+        return True, "the container printed nothing"
+    if ids & _NEEDS_FILE and s.exec_probe is None:
+        return True, "the exec failure needs the file itself"
+    if not ids - _GENERIC - {"oom-killed", "killed", "stop-timeout", "terminated"} and (
+        ids & {"nonzero-exit", "restart-loop", "unhealthy"}
+    ):
+        return True, "nothing in the logs explains the failure"
+    return False, "not run: the logs explain the failure (use --deep to look anyway)"
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM during forensics unwinds like Ctrl-C, so cleanup runs."""
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason: str,
+        options: DeepOptions, progress: Any = None) -> Forensics:
+    started = time.monotonic()
+    say = progress or (lambda msg: None)
+    errors: list[str] = []
+    c = s.container
+    budget = Budget(options.max_total, options.max_file)
+    with _terminate_as_interrupt():
+        say("reading changed files, logs and shell history through the archive API")
+        try:
+            files = collect_files(
+                lambda path, want, cap: read_tree(client, c.id, path, want, cap),
+                s, findings, budget)
+        except DoctorError as e:
+            files = []
+            errors.append(f"reading files: {e.message}")
+        method = "archive"
+        probes: tuple[tuple[str, str], ...] = ()
+        kept = ""
+        shell = _find_shell(client, c.id)
+        if shell:
+            method = "debug-container"
+            say("committing a debug copy (the container is not paused) and probing it")
+            try:
+                probes, kept, errs = run_probes(
+                    ArtifactEngine(client), s, shell, probe_paths(s, findings),
+                    options.timeout, options.keep_image)
+                errors.extend(errs)
+            except DoctorError as e:
+                errors.append(f"debug container: {e.message}")
+        else:
+            errors.append("the image has no shell: probes done on the files' bytes only")
+    return Forensics(
+        ran=True, reason=reason, method=method, files=tuple(files), probes=probes,
+        debug_image=kept, errors=tuple(errors), seconds=time.monotonic() - started,
+    )
+
+
+def _find_shell(client: EngineClient, cid: str) -> str:
+    for candidate in ("/bin/sh", "/bin/bash", "/busybox/sh", "/bin/ash"):
+        try:
+            st = client.stat(cid, candidate)
+        except DoctorError:
+            return ""
+        if st is not None:
+            return candidate
+    return ""
+
+
+def lines_of(forensics: Forensics) -> tuple[LogLine, ...]:
+    """The collected log-like files as log lines, each naming its file and line."""
+    out: list[LogLine] = []
+    for f in forensics.files:
+        if f.kind in ("log", "changed", "volume") and f.text:
+            out.extend(file_lines(f))
+    return tuple(out)
