@@ -70,7 +70,7 @@ def decide(s: Snapshot, findings: tuple[Finding, ...], mode: str) -> tuple[bool,
     if ids & _NEEDS_FILE and s.exec_probe is None:
         return True, "the exec failure needs the file itself"
     if not ids - _GENERIC - {"oom-killed", "killed", "stop-timeout", "terminated"} and (
-        ids & {"nonzero-exit", "restart-loop", "unhealthy"}
+        ids & {"nonzero-exit", "restart-loop"}
     ):
         return True, "nothing in the logs explains the failure"
     return False, "not run: the logs explain the failure (use --deep to look anyway)"
