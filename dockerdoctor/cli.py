@@ -98,10 +98,15 @@ def _use_color(choice: str, output: str | None) -> bool:
               help="Keep the debug image deep forensics commits, and say how to enter it.")
 @click.option("--deep-timeout", type=click.IntRange(5, 600), default=30, show_default=True,
               help="Seconds the debug container may run before it is killed.")
+@click.option("--bundle", "bundle_path", metavar="PATH",
+              help="Also write an attachable bundle: PATH.tar.gz, or a new directory.")
+@click.option("--bundle-max-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
+              help="Cap on the bundle's size; what does not fit is listed in its manifest.")
 @click.pass_obj
 def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: str | None,
             tail: int, since: str | None, until: str | None, fail_on: str, no_redact: bool,
-            color: str, deep: bool | None, keep_debug_image: bool, deep_timeout: int) -> None:
+            color: str, deep: bool | None, keep_debug_image: bool, deep_timeout: int,
+            bundle_path: str | None, bundle_max_mb: int) -> None:
     """Explain why a container failed, from its state, exit code, events and logs.
 
     With no ID, diagnoses the container that failed most recently. Reads only: the
@@ -122,6 +127,12 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
                          until=_parse_time(until, "until"))
     if options.since and options.until and options.since >= options.until:
         raise UsageError("--since must be before --until")
+    if bundle_path and len(containers) > 1:
+        raise UsageError("--bundle takes one container")
+    if bundle_path:
+        from dockerdoctor.bundle import check_target
+
+        check_target(bundle_path)
     deep_options = DeepOptions(mode={True: "on", False: "off", None: "auto"}[deep],
                                keep_image=keep_debug_image, timeout=float(deep_timeout))
     client = settings.client()
@@ -130,9 +141,11 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     first_error: DoctorError | None = None
     for ref in refs:
         try:
-            d, _raw = diagnose.diagnose(client, ref, options, redact=not no_redact,
-                                        deep=deep_options, progress=_progress())
+            d, raw = diagnose.diagnose(client, ref, options, redact=not no_redact,
+                                       deep=deep_options, progress=_progress())
             results.append(d)
+            if bundle_path:
+                _write_bundle(d, raw, bundle_path, bundle_max_mb, not no_redact)
         except DoctorError as e:
             if len(refs) == 1:
                 raise
@@ -193,6 +206,22 @@ def gc(settings: Settings, older_than: str, everything: bool) -> None:
         click.echo(line)
     if not done:
         click.echo("nothing to remove")
+
+
+def _write_bundle(d: Any, raw: dict[str, Any], path: str, max_mb: int, redact: bool) -> None:
+    from dockerdoctor import bundle
+    from dockerdoctor.report import json as json_report
+    from dockerdoctor.report import markdown
+
+    json_text = json_report.render(d)
+    names = [n for n, _ in bundle.plan(d, raw["inspect"], "", json_text, redact)]
+    md = markdown.render(d, bundle=[*names, "manifest.json"])
+    entries, left_out = bundle.write(bundle.plan(d, raw["inspect"], md, json_text, redact),
+                                     path, max_mb * 1024 * 1024)
+    total = sum(e.size for e in entries)
+    click.echo(f"doctor: bundle written to {path} ({len(entries) + 1} files, "
+               f"{total / 1024:.1f} KiB" + (f", {len(left_out)} left out for the cap"
+                                             if left_out else "") + ")", err=True)
 
 
 def _progress() -> Any:

@@ -61,7 +61,7 @@ def _block(lines: list[str]) -> str:
     return f"{fence}text\n{body}\n{fence}"
 
 
-def render(d: Diagnosis) -> str:
+def render(d: Diagnosis, bundle: list[str] | None = None) -> str:
     s = d.snapshot
     c = s.container
     v = d.verdict
@@ -95,6 +95,10 @@ def render(d: Diagnosis) -> str:
     out += _logs(d)
     for note in s.notes:
         out.append(f"> note: {_cell(note)}")
+    if bundle:
+        out += ["", "The attached bundle holds: " + ", ".join(f"`{n}`" for n in bundle)
+                + " (each file's size and sha256 are in `manifest.json`; files that did not "
+                "fit the size cap are listed there as left out)."]
     footer = f"<sub>Report by dockerdoctor {__version__}"
     footer += "; secrets redacted.</sub>" if d.redacted else "; secrets NOT redacted.</sub>"
     out += ["", footer]
