@@ -208,6 +208,34 @@ def gc(settings: Settings, older_than: str, everything: bool) -> None:
         click.echo("nothing to remove")
 
 
+@cli.command()
+@click.argument("container", metavar="ID|NAME")
+@click.option("--network", default="none", show_default=True,
+              help="Network for the debug copy (none keeps it off every network).")
+@click.option("--toolbox", metavar="IMAGE",
+              help="For shell-less images: copy a static busybox from IMAGE into the copy.")
+@click.option("--user", "-u", help="User to run the shell as (default: the container's).")
+@click.option("--keep-debug-image", is_flag=True, help="Keep the committed debug image.")
+@click.pass_obj
+def shell(settings: Settings, container: str, network: str, toolbox: str | None,
+          user: str | None, keep_debug_image: bool) -> None:
+    """Open an interactive shell in a debug copy of a (stopped or running) container.
+
+    The container is committed (never paused) to a temporary image and a shell runs in a
+    new container from it: no network unless --network, all capabilities dropped. The
+    copy and the image are removed when the shell exits. The original is not touched.
+
+    \b
+    Examples:
+      doctor shell web
+      doctor shell api --toolbox dockerdoctor/busybox:local   # FROM scratch images
+    """
+    from dockerdoctor.forensics.shell import open_shell
+
+    code = open_shell(settings.client(), container, network, toolbox, user, keep_debug_image)
+    sys.exit(code)
+
+
 def _write_bundle(d: Any, raw: dict[str, Any], path: str, max_mb: int, redact: bool) -> None:
     from dockerdoctor import bundle
     from dockerdoctor.report import json as json_report
