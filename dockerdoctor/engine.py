@@ -508,9 +508,11 @@ class ArtifactEngine:
         )
         return str(result["Id"])
 
-    def create(self, image: str, labels: dict[str, str], **config: Any) -> str:
+    def create(self, image: str, labels: dict[str, str], network: str = "none",
+               **config: Any) -> str:
+        """A debug container: no network (unless asked), no capabilities, limits."""
         host = self.api.create_host_config(
-            network_mode="none",
+            network_mode=network,
             cap_drop=["ALL"],
             cap_add=config.pop("cap_add", None),
             security_opt=["no-new-privileges"],
@@ -523,7 +525,7 @@ class ArtifactEngine:
         result = self._call(
             "create debug container",
             lambda: self.api.create_container(image, labels=labels, host_config=host,
-                                              network_disabled=True, **config),
+                                              network_disabled=network == "none", **config),
         )
         return str(result["Id"])
 
@@ -682,3 +684,9 @@ def _walk_tar(chunks: Iterator[bytes], want: Callable[[str, int], int],
             out.append({"name": "", "size": 0, "type": "stopped", "link": "", "data": None})
             break
     return out
+
+
+def put_archive(engine: EngineClient, cid: str, path: str, data: bytes) -> None:
+    """Put a tar into a container that is created but not started (the toolbox)."""
+    engine._call("copy into debug container",
+                 lambda: engine.api.put_archive(cid, path, data))

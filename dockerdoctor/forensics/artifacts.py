@@ -11,11 +11,15 @@ from dockerdoctor.times import iso, parse_docker_time
 LABEL = "dockerdoctor.artifact"
 SOURCE = "dockerdoctor.source"
 CREATED = "dockerdoctor.created"
+RUN = "dockerdoctor.run"  # one id per `doctor inspect --deep`: its cleanup sweeps by it
 REPOSITORY = "dockerdoctor-debug"
 
 
-def labels(kind: str, source_id: str) -> dict[str, str]:
-    return {LABEL: kind, SOURCE: source_id, CREATED: iso(datetime.now(timezone.utc)) or ""}
+def labels(kind: str, source_id: str, run: str = "") -> dict[str, str]:
+    out = {LABEL: kind, SOURCE: source_id, CREATED: iso(datetime.now(timezone.utc)) or ""}
+    if run:
+        out[RUN] = run
+    return out
 
 
 def gc(engine: ArtifactEngine, older_than: timedelta) -> list[str]:
