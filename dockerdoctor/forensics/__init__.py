@@ -21,13 +21,6 @@ from typing import Any
 
 from dockerdoctor.engine import ArtifactEngine, EngineClient, read_tree
 from dockerdoctor.errors import DoctorError
-from dockerdoctor.forensics.collect import (
-    Budget,
-    collect_files,
-    file_lines,
-    probe_paths,
-)
-from dockerdoctor.forensics.debugcopy import run_probes
 from dockerdoctor.model import Finding, Forensics, LogLine, Snapshot
 
 # ids that name a cause: with one of these the logs already explain the failure
@@ -95,6 +88,10 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason: str,
         options: DeepOptions, progress: Any = None) -> Forensics:
+    # imported here: a diagnosis that needs no forensics does not pay for them
+    from dockerdoctor.forensics.collect import Budget, collect_files, probe_paths
+    from dockerdoctor.forensics.debugcopy import run_probes
+
     started = time.monotonic()
     say = progress or (lambda msg: None)
     errors: list[str] = []
@@ -144,6 +141,8 @@ def _find_shell(client: EngineClient, cid: str) -> str:
 
 def lines_of(forensics: Forensics) -> tuple[LogLine, ...]:
     """The collected log-like files as log lines, each naming its file and line."""
+    from dockerdoctor.forensics.collect import file_lines
+
     out: list[LogLine] = []
     for f in forensics.files:
         if f.kind in ("log", "changed", "volume") and f.text:
