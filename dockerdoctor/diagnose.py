@@ -66,11 +66,16 @@ def diagnose(
     if wanted:
         found = forensics.run(client, snap, findings, reason, deep, progress)
         extra = forensics.lines_of(found)
-        if extra:
+        if snap.exec_probe is None and snap.container.argv:
+            # forensics always looks at the program itself, in Python on its bytes (works
+            # for shell-less images too): shebang, CR, ELF machine, loader
+            raw["exec_probe"] = _probe(client, snap)
+            snap = snapshot.build(raw)
+        if extra or snap.exec_probe is not None:
             # the files' lines go through the same checks as the logs; the report keeps
             # showing the container's own logs
             combined = dataclasses.replace(
-                snap, logs=dataclasses.replace(snap.logs, lines=extra + snap.logs.lines))
+                snap, logs=dataclasses.replace(snap.logs, lines=(*extra, *snap.logs.lines)))
             before = {f.id: f for f in findings}
             findings = run_checks(combined)
             if "logs-empty" in before and "logs-empty" not in {f.id for f in findings}:
