@@ -86,15 +86,27 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
                 continue
             files.append(_collected(full, kind, entry, budget))
 
+    # A mount point shows in `docker diff` (the engine made the directory), but walking
+    # it reads the volume or bind mount behind it: only files the evidence names are
+    # read there (below, kind "volume").
+    mounts = _mount_points(s)
+
+    def in_mount(path: str) -> bool:
+        return any(path == m or path.startswith(m + "/") for m in mounts)
+
+    def outside_mounts(path: str) -> bool:
+        return not in_mount(path)
+
     changed = [c.path for c in s.changes or () if c.kind in ("added", "modified")
-               and not c.path.startswith(_SKIP_PREFIXES)]
+               and not c.path.startswith(_SKIP_PREFIXES) and not in_mount(c.path)]
     leaves = _leaves(changed)
     logs = [p for p in leaves if LOG_LIKE.search(p)]
     others = [p for p in leaves if not LOG_LIKE.search(p)]
     for path in (logs + others)[:MAX_CHANGED]:
         kind = ("history" if posixpath.basename(path) in HISTORY_NAMES
                 else "log" if LOG_LIKE.search(path) else "changed")
-        take(path, kind)
+        holds_mount = any(m.startswith(path.rstrip("/") + "/") for m in mounts)
+        take(path, kind, name_filter=outside_mounts if holds_mount else None)
     for name in HISTORY_NAMES:
         take(f"/root/{name}", "history")
     take("/home", "history", name_filter=lambda p: posixpath.basename(p) in HISTORY_NAMES,
@@ -132,6 +144,11 @@ def _is_binary(data: bytes) -> bool:
         return False
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return controls / len(sample) > 0.1
+
+
+def _mount_points(s: Snapshot) -> list[str]:
+    return [posixpath.normpath(m.destination) for m in s.container.mounts
+            if m.destination and posixpath.normpath(m.destination) != "/"]
 
 
 _PATH = re.compile(r"(?<![\w.])(/[\w.@\-]+(?:/[\w.@\-]+)+)")

@@ -4,7 +4,12 @@ made from it, and remove both in every path (success, error, time-out, Ctrl-C, S
 
 from __future__ import annotations
 
+import signal
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from dockerdoctor.engine import ArtifactEngine, LogOptions
 from dockerdoctor.errors import DoctorError
@@ -47,17 +52,26 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: str, paths: list[str]
     errors: list[str] = []
     image = ""
     debug = ""
+    # An interrupt that lands while a commit or create is in flight does not stop the
+    # engine: the artifact appears after we gave up on learning its id. So those calls
+    # hold SIGINT/SIGTERM until they return (then unwind, and cleanup knows the id), and
+    # everything this run creates carries its own run id for a last sweep.
+    run = uuid.uuid4().hex[:12]
+    finished = False
     try:
-        image = engine.commit(c.id, artifacts.labels("debug-image", c.id),
-                              artifacts.REPOSITORY, f"{c.id[:12]}-{int(time.time())}")
+        with _signals_deferred():
+            image = engine.commit(
+                c.id, artifacts.labels("debug-image", c.id, run), artifacts.REPOSITORY,
+                f"{c.id[:12]}-{int(time.time())}-{run[:6]}")
         argv0 = c.argv[0] if c.argv else ""
         user = c.user or "0"
-        debug = engine.create(
-            image, artifacts.labels("debug-container", c.id),
-            entrypoint=[shell, "-c", PROBE_SCRIPT, "doctor-probe"],
-            command=[argv0, *paths], user=user, working_dir=c.working_dir or "/",
-            tty=False, stdin_open=False,
-        )
+        with _signals_deferred():
+            debug = engine.create(
+                image, artifacts.labels("debug-container", c.id, run),
+                entrypoint=[shell, "-c", PROBE_SCRIPT, "doctor-probe"],
+                command=[argv0, *paths], user=user, working_dir=c.working_dir or "/",
+                tty=False, stdin_open=False,
+            )
         try:
             engine.start(debug)
         except DoctorError as e:
@@ -66,11 +80,13 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: str, paths: list[str]
             # the configured user may not exist in the image (that can be the failure)
             errors.append(f"as user {user}: {e.message}; probed as root instead")
             engine.remove_container(debug)
-            debug = engine.create(
-                image, artifacts.labels("debug-container", c.id),
-                entrypoint=[shell, "-c", PROBE_SCRIPT, "doctor-probe"],
-                command=[argv0, *paths], user="0", working_dir="/",
-            )
+            debug = ""
+            with _signals_deferred():
+                debug = engine.create(
+                    image, artifacts.labels("debug-container", c.id, run),
+                    entrypoint=[shell, "-c", PROBE_SCRIPT, "doctor-probe"],
+                    command=[argv0, *paths], user="0", working_dir="/",
+                )
             engine.start(debug)
         code = engine.wait(debug, timeout)
         if code is None:
@@ -78,13 +94,61 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: str, paths: list[str]
             errors.append(f"the debug container was killed after {timeout:.0f}s")
         raw = engine.engine.logs(debug, False, LogOptions(tail=2000))
         probes = _sections([line[2] for line in raw["lines"]])
+        finished = True
         return probes, image if keep_image else "", errors
     finally:
-        if debug and not engine.remove_container(debug):
-            errors.append(f"could not remove debug container {debug[:12]}: "
+        # an interrupt during cleanup would leave artifacts: hold it until cleanup is done
+        with _signals_deferred():
+            keep = image if keep_image and finished else ""
+            if debug and not engine.remove_container(debug):
+                errors.append(f"could not remove debug container {debug[:12]}: "
+                              "`doctor gc` removes it")
+            if image and not keep and not engine.remove_image(image):
+                errors.append(f"could not remove debug image {image[7:19]}: "
+                              "`doctor gc` removes it")
+            errors.extend(_sweep(engine, run, keep))
+
+
+def _sweep(engine: ArtifactEngine, run: str, keep: str) -> list[str]:
+    """Remove whatever this run created that cleanup does not know by id."""
+    try:
+        containers, images = engine.labelled(f"{artifacts.RUN}={run}")
+    except DoctorError:
+        return []
+    errors = []
+    for ctr in containers:
+        if not engine.remove_container(ctr["Id"]):
+            errors.append(f"could not remove debug container {ctr['Id'][:12]}: "
                           "`doctor gc` removes it")
-        if image and not keep_image and not engine.remove_image(image):
-            errors.append(f"could not remove debug image {image[7:19]}: `doctor gc` removes it")
+    for img in images:
+        if img["Id"] != keep and not engine.remove_image(img["Id"]):
+            errors.append(f"could not remove debug image {img['Id'][7:19]}: "
+                          "`doctor gc` removes it")
+    return errors
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done, then unwind as Ctrl-C (which
+    wins over any error the block raised: the user asked to stop)."""
+    got: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        got.append(signum)
+
+    previous: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, hold)
+    except ValueError:  # not the main thread: nothing to defer
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if got:
+            raise KeyboardInterrupt
 
 
 def _sections(lines: list[str]) -> tuple[tuple[str, str], ...]:
