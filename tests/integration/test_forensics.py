@@ -8,6 +8,7 @@ Every file here is written by a real process in the container; doctor reads it b
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import docker
 import pytest
 
 from tests.conftest import BUSYBOX, PYTHON, doctor
@@ -56,9 +58,11 @@ def _no_debug_leftovers(lab: Any, docker_client: Any) -> Any:
     for c in lab.containers:
         containers, images = artifacts(docker_client, c.id)
         for ctr in containers:
-            docker_client.api.remove_container(ctr["Id"], force=True, v=True)
+            with contextlib.suppress(docker.errors.APIError):
+                docker_client.api.remove_container(ctr["Id"], force=True, v=True)
         for img in images:
-            docker_client.api.remove_image(img["Id"], force=True)
+            with contextlib.suppress(docker.errors.APIError):
+                docker_client.api.remove_image(img["Id"], force=True)
 
 
 @dataclass
