@@ -622,12 +622,17 @@ def _walk_tar(chunks: Iterator[bytes], want: Callable[[str, int], int],
             buf.extend(chunk)
         return True
 
+    short = False  # the last skip() ended before its n bytes (stream end or limit)
+
     def skip(n: int, keep_tail: int) -> bytes:
         """Consume n bytes, returning the last keep_tail of them."""
+        nonlocal short
+        short = False
         tail = bytearray()
         left = n
         while left > 0:
             if not buf and not fill(1):
+                short = True
                 break
             take = min(left, len(buf))
             piece = bytes(buf[:take])
@@ -673,7 +678,11 @@ def _walk_tar(chunks: Iterator[bytes], want: Callable[[str, int], int],
         if entry["type"] == "file":
             keep = want(name, size)
             data = skip(padded, keep + (padded - size) if keep else 0)
-            if keep:
+            if short:
+                # the read limit (or the stream) ended inside this file: what was read is
+                # from its middle, not its tail, so none of it is shown as its last lines
+                entry["cut"] = True
+            elif keep:
                 entry["data"] = data[: len(data) - (padded - size)] if padded > size else data
                 entry["partial"] = size > keep
             out.append(entry)

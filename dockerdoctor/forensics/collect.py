@@ -68,10 +68,12 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
                 return 0
             return budget.want(size)
 
-        for entry in read(path, want, max_stream):
+        entries = read(path, want, max_stream)
+        for entry in entries:
             if entry["type"] == "stopped":
-                files.append(CollectedFile(path, kind, 0, note="stopped reading: the tree "
-                                           "is larger than the read limit"))
+                if not any(e.get("cut") for e in entries):  # else that file says so
+                    files.append(CollectedFile(path, kind, 0, note="stopped reading: the "
+                                               "tree is larger than the read limit"))
                 continue
             full = posixpath.normpath(posixpath.join(base, entry["name"]))
             if full in seen or (name_filter and not name_filter(full)):
@@ -119,6 +121,10 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
 def _collected(path: str, kind: str, entry: dict[str, Any], budget: Budget) -> CollectedFile:
     data: bytes | None = entry.get("data")
     size = entry["size"]
+    if entry.get("cut"):
+        return CollectedFile(path, kind, size, note="not read: its end lies past the "
+                             f"{MAX_STREAM // (1024 * 1024)} MiB the archive API may stream "
+                             "(`docker cp` it, or `tail` it in a debug shell)")
     if data is None:
         return CollectedFile(path, kind, size, note="not read: the report's size limit "
                              "was reached" if size else "empty")

@@ -594,6 +594,9 @@ with open("/var/log/svc/big.log", "wb") as fh:
     line = b"DEBUG " + b"x" * 94 + b"\n"
     fh.write(line * (20 * 1024 * 1024 // len(line)))
     fh.write(b"FATAL out of disk quota writing /var/log/svc/big.log\n")
+with open("/var/log/svc/huge.log", "wb") as fh:  # past the 32 MiB stream limit
+    fh.write((b"MIDDLE of a " + b"huge log\n") * (40 * 1024 * 1024 // 21))
+    fh.write(b"FATAL the real last line\n")
 os.symlink("/etc/shadow", "/var/log/svc/shadow.log")
 os.mkfifo("/var/log/svc/events.pipe")
 sys.exit(1)
@@ -619,6 +622,12 @@ def test_hostile_files_neutralised_capped_and_not_followed(lab, docker_client):
     assert len(big["text"].encode()) <= MAX_FILE
     assert big["text"].endswith("FATAL out of disk quota writing /var/log/svc/big.log\n")
     assert "/var/log/svc/big.log  log  20.0 MiB  (tail)" in r.text
+    # a 40 MB log: its end lies past what the archive API may stream, so nothing of it is
+    # passed off as its last lines (the middle of the file is not its tail)
+    huge = r.file("/var/log/svc/huge.log")
+    assert huge["text"] is None and huge["note"].startswith("not read: its end lies past"), huge
+    assert "MIDDLE of a huge log" not in r.everything()
+    assert [f["path"] for f in r.fx["files"]].count("/var/log/svc/huge.log") == 1
     # a symlink to /etc/shadow and a FIFO: listed, not followed, not read
     link = r.file("/var/log/svc/shadow.log")
     assert link["text"] is None and link["note"] == "symlink -> /etc/shadow: not followed or read"
