@@ -15,9 +15,10 @@ from dockerdoctor.model import Evidence, ExecProbe, Finding, LogLine, Severity, 
 from dockerdoctor.probe import runs_on
 
 _NOT_IN_PATH = re.compile(r'exec: "(?P<name>[^"]+)": executable file not found in \$PATH')
-_STAT_MISSING = re.compile(r'(?:exec: "[^"]*": )?stat (?P<name>/\S+?): no such file or directory')
+# the OCI runtime's words only: an app's own "stat /etc/app.yaml: no such file" is not one
+_STAT_MISSING = re.compile(r'exec: "[^"]*": stat (?P<name>/\S+?): no such file or directory')
 _EXEC_NOENT = re.compile(
-    r'exec (?P<name>/?\S+): no such file or directory|'
+    r'^exec (?P<name>/?\S+): no such file or directory|'
     r'exec user process caused:? "?no such file or directory|'
     r'standard_init_linux\.go:\d+: exec user process caused:? "?no such file'
 )

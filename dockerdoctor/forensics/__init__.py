@@ -145,6 +145,8 @@ def lines_of(forensics: Forensics) -> tuple[LogLine, ...]:
 
     out: list[LogLine] = []
     for f in forensics.files:
-        if f.kind in ("log", "changed", "volume") and f.text:
+        # only files that are logs (by name) or that the evidence named: configuration
+        # and data files are shown, but their comments are no log lines to judge
+        if f.kind in ("log", "volume") and f.text:
             out.extend(file_lines(f))
     return tuple(out)

@@ -42,14 +42,17 @@ class Budget:
         self.left -= n
 
 
-def _leaves(paths: list[str]) -> list[str]:
-    """Changed paths that are not parents of other changed paths (files, mostly)."""
-    ordered = sorted(set(paths))
-    out: list[str] = []
-    for i, p in enumerate(ordered):
-        nxt = ordered[i + 1] if i + 1 < len(ordered) else ""
-        if not nxt.startswith(p.rstrip("/") + "/"):
-            out.append(p)
+def _only(path: str) -> Callable[[str], bool]:
+    return lambda p: p == path
+
+
+def _all_parents(paths: list[str]) -> list[str]:
+    out = []
+    for p in paths:
+        parent = posixpath.dirname(p.rstrip("/"))
+        while parent and parent != "/":
+            out.append(parent)
+            parent = posixpath.dirname(parent)
     return out
 
 
@@ -96,19 +99,19 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
     def in_mount(path: str) -> bool:
         return any(path == m or path.startswith(m + "/") for m in mounts)
 
-    def outside_mounts(path: str) -> bool:
-        return not in_mount(path)
-
-    changed = [c.path for c in s.changes or () if c.kind in ("added", "modified")
-               and not c.path.startswith(_SKIP_PREFIXES) and not in_mount(c.path)]
-    leaves = _leaves(changed)
+    # a directory is a parent if anything below it changed, deletions included: only
+    # the leaves are read, each by itself (`docker diff` lists every added file, so a
+    # directory leaf has nothing new inside; walking it would read unchanged files)
+    parents = set(_all_parents([c.path for c in s.changes or ()]))
+    leaves = [c.path for c in s.changes or () if c.kind in ("added", "modified")
+              and c.path not in parents and not c.path.startswith(_SKIP_PREFIXES)
+              and not in_mount(c.path)]
     logs = [p for p in leaves if LOG_LIKE.search(p)]
     others = [p for p in leaves if not LOG_LIKE.search(p)]
     for path in (logs + others)[:MAX_CHANGED]:
         kind = ("history" if posixpath.basename(path) in HISTORY_NAMES
                 else "log" if LOG_LIKE.search(path) else "changed")
-        holds_mount = any(m.startswith(path.rstrip("/") + "/") for m in mounts)
-        take(path, kind, name_filter=outside_mounts if holds_mount else None)
+        take(path, kind, name_filter=_only(path))
     for name in HISTORY_NAMES:
         take(f"/root/{name}", "history")
     take("/home", "history", name_filter=lambda p: posixpath.basename(p) in HISTORY_NAMES,

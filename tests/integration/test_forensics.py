@@ -131,6 +131,32 @@ def events(client: Any, cid: str, since: float) -> list[str]:
     return [e.get("Action", "") for e in stream if e.get("Type") == "container"]
 
 
+def debug_volumes(client: Any, cid: str, since: float) -> set[str]:
+    """Volumes the engine mounted for the debug containers of `cid` since `since` (an
+    image's VOLUME makes an anonymous one for every container made from its copy)."""
+    stream = client.api.events(since=f"{since:.9f}", until=f"{time.time():.9f}",
+                               filters={"type": ["container", "volume"]}, decode=True)
+    debug: set[str] = set()
+    volumes: set[str] = set()
+    for e in stream:
+        attrs = e.get("Actor", {}).get("Attributes", {})
+        if e.get("Type") == "container" and attrs.get(SOURCE) == cid:
+            debug.add(e["Actor"]["ID"])
+        elif e.get("Type") == "volume" and e.get("Action") == "mount" and \
+                attrs.get("container") in debug:
+            volumes.add(e["Actor"]["ID"])
+    return volumes
+
+
+def existing_volumes(client: Any, names: set[str]) -> set[str]:
+    left = set()
+    for name in names:
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.inspect_volume(name)
+            left.add(name)
+    return left
+
+
 def state_of(client: Any, cid: str) -> dict[str, Any]:
     a = client.api.inspect_container(cid)
     st = a["State"]
@@ -349,10 +375,12 @@ SLOW_SH = '#!/bin/busybox sh\n/bin/busybox sleep 20\nexec /bin/busybox sh "$@"\n
 
 def slow_probe_image(lab: Any) -> str:
     """busybox whose /bin/sh sleeps 20 s first: the debug container's probe is slow (the
-    inspected container's own command calls busybox directly)."""
+    inspected container's own command calls busybox directly). Its VOLUME gives every
+    debug container an anonymous volume, which must go with it."""
     return lab.build(
         f"FROM {BUSYBOX}\nCOPY slowsh /slowsh\n"
-        'RUN ["/bin/busybox", "sh", "-c", "rm /bin/sh && mv /slowsh /bin/sh"]\n',
+        'RUN ["/bin/busybox", "sh", "-c", "rm /bin/sh && mv /slowsh /bin/sh"]\n'
+        "VOLUME /cache\n",
         {"slowsh": (SLOW_SH, 0o755)})
 
 
@@ -369,20 +397,31 @@ def deep_run(cid: str) -> subprocess.Popen[bytes]:
         env={**os.environ, "NO_COLOR": "1"})
 
 
+@dataclass
+class Seen:
+    image: bool = False
+    container: bool = False
+    volumes: set[str] | None = None  # of the debug containers seen
+
+
 def watch(client: Any, cid: str, p: subprocess.Popen[bytes], until: Any,
-          timeout: float = 30) -> tuple[bool, bool]:
+          timeout: float = 30) -> Seen:
     """Poll the artifacts of `cid` until `until(elapsed, containers, images)` is true or the
-    process exits; returns whether an image / a container was ever seen."""
+    process exits; returns what was seen."""
     start = time.monotonic()
-    saw_image = saw_container = False
+    seen = Seen(volumes=set())
     while p.poll() is None and time.monotonic() - start < timeout:
         containers, images = artifacts(client, cid)
-        saw_image |= bool(images)
-        saw_container |= bool(containers)
+        seen.image |= bool(images)
+        seen.container |= bool(containers)
+        for ctr in containers:
+            with contextlib.suppress(docker.errors.NotFound):
+                mounts = client.api.inspect_container(ctr["Id"])["Mounts"] or []
+                seen.volumes |= {m["Name"] for m in mounts if m.get("Name")}
         if until(time.monotonic() - start, containers, images):
             break
         time.sleep(0.02)
-    return saw_image, saw_container
+    return seen
 
 
 def test_interrupted_runs_leave_nothing(lab, docker_client):
@@ -398,6 +437,7 @@ def test_interrupted_runs_leave_nothing(lab, docker_client):
     targets = [failed_on(lab, image) for _ in cases]
     # meanwhile, one run is left alone: its probe outlives --deep-timeout 5 and is killed
     timed_out = failed_on(lab, image)
+    since = time.time()
     started = time.monotonic()
     slow = deep_run(timed_out.id)
     for (sig, delay, after), c in zip(cases, targets, strict=True):
@@ -410,17 +450,20 @@ def test_interrupted_runs_leave_nothing(lab, docker_client):
                 return elapsed >= delay
             return bool(images) if after == "image" else bool(containers)
 
-        saw_image, saw_container = watch(docker_client, c.id, p, ready)
+        seen = watch(docker_client, c.id, p, ready)
         assert p.poll() is None, f"{what}: doctor finished before the signal"
         if after == "image":
-            assert saw_image, what
+            assert seen.image, what
         if after == "container":
-            assert saw_container and saw_image, what
+            assert seen.container and seen.image, what
         p.send_signal(sig)
         _, err = p.communicate(timeout=30)
         assert p.returncode in (130, -sig), f"{what}: rc {p.returncode}\n{err.decode()}"
         assert b"Traceback" not in err or p.returncode == -sig, err.decode()
         assert_no_artifacts(docker_client, c.id, what)
+        if seen.container:
+            assert seen.volumes, f"{what}: the debug container had no anonymous volume"
+            assert not existing_volumes(docker_client, seen.volumes), f"{what}: volume left"
     out, err = slow.communicate(timeout=60)
     assert slow.returncode == 0, err.decode()
     assert time.monotonic() - started >= 5
@@ -430,6 +473,8 @@ def test_interrupted_runs_leave_nothing(lab, docker_client):
     assert fx["probes"] == {}  # the slow shell never got to the probe
     assert "/var/log/svc.log" in [f["path"] for f in fx["files"]]  # read before the probe
     assert_no_artifacts(docker_client, timed_out.id, "--deep-timeout 5")
+    volumes = debug_volumes(docker_client, timed_out.id, since)
+    assert volumes and not existing_volumes(docker_client, volumes)
     time.sleep(0.5)  # an interrupted engine call would land by now: still nothing
     for c in targets:
         assert_no_artifacts(docker_client, c.id, "after settling")
@@ -438,13 +483,14 @@ def test_interrupted_runs_leave_nothing(lab, docker_client):
 def test_kill_9_leaves_artifacts_that_gc_removes(lab, docker_client):
     c = failed_on(lab, slow_probe_image(lab))
     p = deep_run(c.id)
-    saw_image, saw_container = watch(docker_client, c.id, p,
-                                     lambda _t, containers, images: containers and images)
-    assert saw_image and saw_container and p.poll() is None
+    seen = watch(docker_client, c.id, p, lambda _t, containers, images: containers and images)
+    assert seen.image and seen.container and p.poll() is None
     p.kill()
     p.wait(timeout=10)
     containers, images = artifacts(docker_client, c.id)
     assert len(containers) == 1 and len(images) == 1  # what the killed run left
+    volumes = seen.volumes or set()
+    assert len(existing_volumes(docker_client, volumes)) == 1  # and its anonymous volume
     assert doctor("gc").returncode == 0  # too fresh for the default --older-than 10m
     assert [x["Id"] for x in artifacts(docker_client, c.id)[1]] == [images[0]["Id"]]
     gc = doctor("gc", "--all")
@@ -452,6 +498,7 @@ def test_kill_9_leaves_artifacts_that_gc_removes(lab, docker_client):
     assert f"removed container {containers[0]['Id'][:12]} (debug-container)" in gc.stdout
     assert "removed image dockerdoctor-debug:" in gc.stdout
     assert_no_artifacts(docker_client, c.id, "doctor gc --all after kill -9")
+    assert not existing_volumes(docker_client, volumes), "gc left the debug volume"
 
 
 # -- 5. the inspected container is left exactly as it was ------------------------------
@@ -565,10 +612,6 @@ def test_shell_less_image_read_through_the_archive(lab, docker_client, go_server
     assert_no_artifacts(docker_client, c.id)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "checks/execfail.py: _STAT_MISSING matches Go's os.Stat error ('stat /etc/app.yaml: no "
-    "such file or directory') in any log line, so an app that ran and logged it is reported "
-    "as command-not-found, 'the container never started' (same from stdout logs)"))
 def test_go_stat_error_in_the_apps_own_log_is_not_an_exec_failure(lab, docker_client,
                                                                   go_server):
     c = scratch_server(lab, go_server, environment={"SHOW_ERROR": "1"})

@@ -11,7 +11,7 @@ from dockerdoctor import snapshot
 from dockerdoctor.checks import run_checks
 from dockerdoctor.engine import _walk_tar
 from dockerdoctor.forensics import decide
-from dockerdoctor.forensics.collect import Budget, _collected, _leaves, file_lines
+from dockerdoctor.forensics.collect import Budget, _all_parents, _collected, file_lines
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -64,9 +64,10 @@ def test_collected_file_kinds() -> None:
                                                      "file /var/log/b.log:2"]
 
 
-def test_changed_leaves() -> None:
-    assert _leaves(["/var", "/var/log", "/var/log/app.log", "/tmp", "/tmp/x", "/etc/hosts"]) \
-        == ["/etc/hosts", "/tmp/x", "/var/log/app.log"]
+def test_parents_of_changed_paths() -> None:
+    # /etc with only a deletion below it is a parent: its unchanged files are not read
+    parents = set(_all_parents(["/etc/issue", "/var/log/app.log", "/tmp"]))
+    assert parents == {"/etc", "/var", "/var/log"}
 
 
 def load(name: str):
