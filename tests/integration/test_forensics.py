@@ -124,28 +124,49 @@ def read_file(c: Any, path: str) -> bytes:
         return fh.read()
 
 
-def events(client: Any, cid: str, since: float) -> list[str]:
-    """The engine's container events for `cid` since `since`, up to now."""
-    stream = client.api.events(since=f"{since:.9f}", until=f"{time.time():.9f}",
-                               filters={"container": cid}, decode=True)
-    return [e.get("Action", "") for e in stream if e.get("Type") == "container"]
+class Recorder:
+    """The engine's events, recorded live while a block runs: its history keeps only the
+    last 256, and archive reads of containers with volumes fill it fast."""
 
+    def __init__(self, client: Any, **filters: Any) -> None:
+        self.client = client
+        self.filters = filters
+        self.events: list[dict[str, Any]] = []
 
-def debug_volumes(client: Any, cid: str, since: float) -> set[str]:
-    """Volumes the engine mounted for the debug containers of `cid` since `since` (an
-    image's VOLUME makes an anonymous one for every container made from its copy)."""
-    stream = client.api.events(since=f"{since:.9f}", until=f"{time.time():.9f}",
-                               filters={"type": ["container", "volume"]}, decode=True)
-    debug: set[str] = set()
-    volumes: set[str] = set()
-    for e in stream:
-        attrs = e.get("Actor", {}).get("Attributes", {})
-        if e.get("Type") == "container" and attrs.get(SOURCE) == cid:
-            debug.add(e["Actor"]["ID"])
-        elif e.get("Type") == "volume" and e.get("Action") == "mount" and \
-                attrs.get("container") in debug:
-            volumes.add(e["Actor"]["ID"])
-    return volumes
+    def __enter__(self) -> Recorder:
+        # the engine subscribes before it answers: events() returning means we listen
+        self.stream = self.client.api.events(filters=self.filters, decode=True)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        return self
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):  # the stream is closed under us at the end
+            for e in self.stream:
+                self.events.append(e)
+
+    def __exit__(self, *exc: Any) -> None:
+        time.sleep(0.3)  # the engine publishes events asynchronously
+        self.stream.close()
+        self.thread.join(5)
+
+    def actions(self, cid: str) -> list[str]:
+        return [e.get("Action", "") for e in self.events
+                if e.get("Type") == "container" and e.get("Actor", {}).get("ID") == cid]
+
+    def debug_volumes(self, cid: str) -> set[str]:
+        """Volumes mounted for the debug containers of `cid` (an image's VOLUME gives every
+        container made from its copy an anonymous one)."""
+        debug: set[str] = set()
+        volumes: set[str] = set()
+        for e in self.events:
+            attrs = e.get("Actor", {}).get("Attributes", {})
+            if e.get("Type") == "container" and attrs.get(SOURCE) == cid:
+                debug.add(e["Actor"]["ID"])
+            elif e.get("Type") == "volume" and e.get("Action") == "mount" and \
+                    attrs.get("container") in debug:
+                volumes.add(e["Actor"]["ID"])
+        return volumes
 
 
 def existing_volumes(client: Any, names: set[str]) -> set[str]:
@@ -310,7 +331,6 @@ def test_decision_on_real_containers(lab, docker_client):
                         user="nobody")
     healthy = lab.run(BUSYBOX, ["sh", "-c", "echo ready; exec sleep 300"], wait=False)
     lab.wait_for(healthy, lambda a: a["State"]["Running"], timeout=10, what="running")
-    since = time.time()
     cases = [
         (file_only, (), True, "the container printed nothing"),
         (file_only, ("--no-deep",), False, "not run: --no-deep"),
@@ -318,7 +338,8 @@ def test_decision_on_real_containers(lab, docker_client):
         (explained, ("--deep",), True, "forced by --deep"),
         (healthy, (), False, "not run: the container is running"),
     ]
-    with ThreadPoolExecutor(len(cases)) as pool:
+    with Recorder(docker_client, type=["container"]) as rec, \
+            ThreadPoolExecutor(len(cases)) as pool:
         runs = [pool.submit(inspect_all, docker_client, c, *args, formats=("json",),
                             check=False)
                 for c, args, _, _ in cases]
@@ -337,7 +358,9 @@ def test_decision_on_real_containers(lab, docker_client):
     assert results[2].json["verdict"]["id"] == "permission-denied"
     assert results[3].fx["method"] == "debug-container" and results[3].fx["probes"]
     # the running container was only read: not committed, never paused
-    actions = events(docker_client, healthy.id, since)
+    assert "commit" in rec.actions(explained.id)  # forced: a debug copy was made
+    actions = rec.actions(healthy.id)
+    assert "archive-path" not in actions, actions  # not even a file was read
     assert "commit" not in actions and "pause" not in actions, actions
 
 
@@ -411,17 +434,53 @@ def watch(client: Any, cid: str, p: subprocess.Popen[bytes], until: Any,
     start = time.monotonic()
     seen = Seen(volumes=set())
     while p.poll() is None and time.monotonic() - start < timeout:
-        containers, images = artifacts(client, cid)
+        listed, images = artifacts(client, cid)
         seen.image |= bool(images)
-        seen.container |= bool(containers)
-        for ctr in containers:
+        # the list shows a container while the engine still creates it (its volumes not
+        # made yet, inspect says no such container): count it once it is registered
+        containers = []
+        for ctr in listed:
             with contextlib.suppress(docker.errors.NotFound):
                 mounts = client.api.inspect_container(ctr["Id"])["Mounts"] or []
                 seen.volumes |= {m["Name"] for m in mounts if m.get("Name")}
+                containers.append(ctr)
+        seen.container |= bool(containers)
         if until(time.monotonic() - start, containers, images):
             break
         time.sleep(0.02)
     return seen
+
+
+def interrupt(client: Any, c: Any, sig: signal.Signals, delay: float | None,
+              after: str | None) -> None:
+    """Run `doctor inspect --deep` on `c`, send `sig` after `delay` seconds or once the
+    debug `after` ("image", "container") exists, and check that nothing is left."""
+    what = f"{sig.name} at {delay or after}"
+    p = deep_run(c.id)
+    try:
+        def ready(elapsed: float, containers: list, images: list) -> bool:
+            if delay is not None:
+                return elapsed >= delay
+            return bool(images) if after == "image" else bool(containers)
+
+        seen = watch(client, c.id, p, ready)
+        assert p.poll() is None, f"{what}: doctor finished before the signal"
+        if after == "image":
+            assert seen.image, what
+        if after == "container":
+            assert seen.container and seen.image, what
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode in (130, -sig), f"{what}: rc {p.returncode}\n{err.decode()}"
+    assert b"Traceback" not in err or p.returncode == -sig, err.decode()
+    assert_no_artifacts(client, c.id, what)
+    if seen.container:
+        assert seen.volumes, f"{what}: the debug container had no anonymous volume"
+        assert not existing_volumes(client, seen.volumes), f"{what}: its volume was left"
 
 
 def test_interrupted_runs_leave_nothing(lab, docker_client):
@@ -437,34 +496,17 @@ def test_interrupted_runs_leave_nothing(lab, docker_client):
     targets = [failed_on(lab, image) for _ in cases]
     # meanwhile, one run is left alone: its probe outlives --deep-timeout 5 and is killed
     timed_out = failed_on(lab, image)
-    since = time.time()
-    started = time.monotonic()
-    slow = deep_run(timed_out.id)
-    for (sig, delay, after), c in zip(cases, targets, strict=True):
-        what = f"{sig.name} at {delay or after}"
-        p = deep_run(c.id)
-
-        def ready(elapsed: float, containers: list, images: list,
-                  delay: float | None = delay, after: str | None = after) -> bool:
-            if delay is not None:
-                return elapsed >= delay
-            return bool(images) if after == "image" else bool(containers)
-
-        seen = watch(docker_client, c.id, p, ready)
-        assert p.poll() is None, f"{what}: doctor finished before the signal"
-        if after == "image":
-            assert seen.image, what
-        if after == "container":
-            assert seen.container and seen.image, what
-        p.send_signal(sig)
-        _, err = p.communicate(timeout=30)
-        assert p.returncode in (130, -sig), f"{what}: rc {p.returncode}\n{err.decode()}"
-        assert b"Traceback" not in err or p.returncode == -sig, err.decode()
-        assert_no_artifacts(docker_client, c.id, what)
-        if seen.container:
-            assert seen.volumes, f"{what}: the debug container had no anonymous volume"
-            assert not existing_volumes(docker_client, seen.volumes), f"{what}: volume left"
-    out, err = slow.communicate(timeout=60)
+    with Recorder(docker_client, type=["container", "volume"]) as rec:
+        started = time.monotonic()
+        slow = deep_run(timed_out.id)
+        try:
+            for (sig, delay, after), c in zip(cases, targets, strict=True):
+                interrupt(docker_client, c, sig, delay, after)
+            out, err = slow.communicate(timeout=60)
+        finally:
+            if slow.poll() is None:
+                slow.kill()
+                slow.wait()
     assert slow.returncode == 0, err.decode()
     assert time.monotonic() - started >= 5
     fx = json.loads(out)["forensics"]
@@ -473,8 +515,8 @@ def test_interrupted_runs_leave_nothing(lab, docker_client):
     assert fx["probes"] == {}  # the slow shell never got to the probe
     assert "/var/log/svc.log" in [f["path"] for f in fx["files"]]  # read before the probe
     assert_no_artifacts(docker_client, timed_out.id, "--deep-timeout 5")
-    volumes = debug_volumes(docker_client, timed_out.id, since)
-    assert volumes and not existing_volumes(docker_client, volumes)
+    volumes = rec.debug_volumes(timed_out.id)
+    assert volumes and not existing_volumes(docker_client, volumes), volumes
     time.sleep(0.5)  # an interrupted engine call would land by now: still nothing
     for c in targets:
         assert_no_artifacts(docker_client, c.id, "after settling")
@@ -519,12 +561,12 @@ def test_inspected_container_untouched_stopped_and_running(lab, docker_client):
             paused.append(docker_client.api.inspect_container(running.id)["State"]["Paused"])
             time.sleep(0.02)
 
-    since = time.time()
     poller = threading.Thread(target=poll_paused)
     poller.start()
     try:
-        results = {c.id: inspect_all(docker_client, c, "--deep", formats=("json",))
-                   for c in (stopped, running)}
+        with Recorder(docker_client, type=["container"]) as rec:
+            results = {c.id: inspect_all(docker_client, c, "--deep", formats=("json",))
+                       for c in (stopped, running)}
     finally:
         done.set()
         poller.join()
@@ -533,7 +575,7 @@ def test_inspected_container_untouched_stopped_and_running(lab, docker_client):
         assert r.fx["ran"] and r.fx["method"] == "debug-container", r.fx
         assert r.fx["probes"].get("id", "").startswith("uid=0(root)"), r.fx["probes"]
         assert state_of(docker_client, c.id) == before[c.id], c.name
-        actions = events(docker_client, c.id, since)
+        actions = rec.actions(c.id)
         assert "commit" in actions, actions  # a debug copy was made...
         assert "pause" not in actions and "unpause" not in actions, actions  # ...unpaused
     assert before[running.id]["State"]["Running"] and before[running.id]["State"]["Pid"]
