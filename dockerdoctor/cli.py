@@ -98,6 +98,9 @@ def _use_color(choice: str, output: str | None) -> bool:
               help="Keep the debug image deep forensics commits, and say how to enter it.")
 @click.option("--deep-timeout", type=click.IntRange(5, 600), default=30, show_default=True,
               help="Seconds the debug container may run before it is killed.")
+@click.option("--toolbox", metavar="IMAGE",
+              help="For shell-less images: copy a static busybox from IMAGE into the debug "
+                   "copy so deep forensics can run its probes.")
 @click.option("--bundle", "bundle_path", metavar="PATH",
               help="Also write an attachable bundle: PATH.tar.gz, or a new directory.")
 @click.option("--bundle-max-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
@@ -106,7 +109,7 @@ def _use_color(choice: str, output: str | None) -> bool:
 def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: str | None,
             tail: int, since: str | None, until: str | None, fail_on: str, no_redact: bool,
             color: str, deep: bool | None, keep_debug_image: bool, deep_timeout: int,
-            bundle_path: str | None, bundle_max_mb: int) -> None:
+            toolbox: str | None, bundle_path: str | None, bundle_max_mb: int) -> None:
     """Explain why a container failed, from its state, exit code, events and logs.
 
     With no ID, diagnoses the container that failed most recently. Reads only: the
@@ -134,7 +137,8 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
 
         check_target(bundle_path)
     deep_options = DeepOptions(mode={True: "on", False: "off", None: "auto"}[deep],
-                               keep_image=keep_debug_image, timeout=float(deep_timeout))
+                               keep_image=keep_debug_image, timeout=float(deep_timeout),
+                               toolbox=toolbox or "")
     client = settings.client()
     refs = list(containers) or [diagnose.most_recent_failure(client)]
     results = []

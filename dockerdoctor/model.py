@@ -120,9 +120,15 @@ class Container:
 
     @property
     def runtime_seconds(self) -> float | None:
-        """How long the last run lasted (until now for a running container: None)."""
-        if self.started_at and self.finished_at and self.finished_at >= self.started_at:
-            return (self.finished_at - self.started_at).total_seconds()
+        """How long the last run lasted (None while running or if it never ran).
+
+        The engine records FinishedAt a few microseconds before StartedAt for processes
+        that exit at once: that is a run of 0 s, not an unknown one.
+        """
+        if self.started_at and self.finished_at and not self.running:
+            seconds = (self.finished_at - self.started_at).total_seconds()
+            if seconds >= -1.0:
+                return max(seconds, 0.0)
         return None
 
     def env_value(self, name: str) -> str | None:

@@ -110,7 +110,7 @@ def check_lifecycle(s: Snapshot) -> list[Finding]:
             "needs in the image; give slow starters a start period (--health-start-period).",
             ev,
         ))
-    runtime = _runtime(s)
+    runtime = s.container.runtime_seconds
     if (c.status == "exited" and c.exit_code == 0 and not c.oom_killed
             and runtime is not None and runtime < IMMEDIATE_SECONDS):
         reasons = _service_reasons(s)
@@ -133,16 +133,6 @@ def check_lifecycle(s: Snapshot) -> list[Finding]:
             ))
     out.extend(_logs_state(s))
     return out
-
-
-def _runtime(s: Snapshot) -> float | None:
-    """How long the last run lasted. A process that exits at once can get a FinishedAt a
-    few microseconds before its StartedAt (the engine records the start after the exit
-    was already seen): that run lasted no time at all, it is not unknown."""
-    c = s.container
-    if c.started_at and c.finished_at:
-        return max(0.0, (c.finished_at - c.started_at).total_seconds())
-    return None
 
 
 def _service_reasons(s: Snapshot) -> list[str]:

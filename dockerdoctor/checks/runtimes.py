@@ -98,7 +98,8 @@ def _python(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
         "python-exception", log_severity(s),
         f"Python exception: {exc.text.strip()[:160]}",
         f"The Python program raised {exc_type}{where} and nothing caught it, so the "
-        "interpreter printed the traceback and exited (exit code 1).",
+        "interpreter printed the traceback and exited"
+        + (f" (exit code {s.container.exit_code})." if s.container.exit_code else "."),
         "Fix the cause named in the exception line; the frame shown is where it was "
         "raised. If it only fails in the container, compare its environment, files and "
         "network with where it works.",

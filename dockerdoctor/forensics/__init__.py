@@ -34,6 +34,7 @@ class DeepOptions:
     mode: str = "auto"  # auto, on, off
     keep_image: bool = False
     timeout: float = 30.0  # for the debug container
+    toolbox: str = ""  # an image with a static busybox, for shell-less images
     max_total: int = 2 * 1024 * 1024  # text kept from all files together
     max_file: int = 64 * 1024  # text kept from one file (its tail)
 
@@ -110,18 +111,38 @@ def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason
         probes: tuple[tuple[str, str], ...] = ()
         kept = ""
         shell = _find_shell(client, c.id)
-        if shell:
+        artifact_engine = ArtifactEngine(client)
+        argv: list[str] = [shell] if shell else []
+        prepare = None
+        environment = None
+        if not shell and options.toolbox:
+            from dockerdoctor.forensics import toolbox
+
+            say(f"no shell in the image: taking a static busybox from {options.toolbox}")
+            try:
+                busybox = toolbox.fetch_busybox(artifact_engine, options.toolbox, c.id)
+                argv = [toolbox.SHELL, "sh"]
+                environment = [f"PATH={toolbox.PATH}:/usr/local/sbin:/usr/local/bin:"
+                               "/usr/sbin:/usr/bin:/sbin:/bin"]
+
+                def prepare(cid: str) -> None:
+                    toolbox.install(artifact_engine, cid, busybox)
+            except DoctorError as e:
+                errors.append(f"toolbox {options.toolbox}: {e.message}")
+        if argv:
             method = "debug-container"
             say("committing a debug copy (the container is not paused) and probing it")
             try:
                 probes, kept, errs = run_probes(
-                    ArtifactEngine(client), s, shell, probe_paths(s, findings),
-                    options.timeout, options.keep_image)
+                    artifact_engine, s, argv, probe_paths(s, findings),
+                    options.timeout, options.keep_image, prepare=prepare,
+                    environment=environment)
                 errors.extend(errs)
             except DoctorError as e:
                 errors.append(f"debug container: {e.message}")
         else:
-            errors.append("the image has no shell: probes done on the files' bytes only")
+            errors.append("the image has no shell: probes done on the files' bytes only "
+                          "(--toolbox IMAGE brings one)")
     return Forensics(
         ran=True, reason=reason, method=method, files=tuple(files), probes=probes,
         debug_image=kept, errors=tuple(errors), seconds=time.monotonic() - started,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,10 +44,15 @@ exit 0
 """
 
 
-def run_probes(engine: ArtifactEngine, s: Snapshot, shell: str, paths: list[str],
-               timeout: float, keep_image: bool
+def run_probes(engine: ArtifactEngine, s: Snapshot, shell: list[str], paths: list[str],
+               timeout: float, keep_image: bool, prepare: Callable[[str], None] | None = None,
+               environment: list[str] | None = None,
                ) -> tuple[tuple[tuple[str, str], ...], str, list[str]]:
-    """(probes, kept image id or "", errors)."""
+    """(probes, kept image id or "", errors).
+
+    `shell` is the argv that starts a shell (["/bin/sh"], or the toolbox's busybox);
+    `prepare(container id)` runs after the debug container is created, before it starts.
+    """
     c = s.container
     errors: list[str] = []
     image = ""
@@ -68,10 +73,12 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: str, paths: list[str]
         with _signals_deferred():
             debug = engine.create(
                 image, artifacts.labels("debug-container", c.id, run),
-                entrypoint=[shell, "-c", PROBE_SCRIPT, "doctor-probe"],
+                entrypoint=[*shell, "-c", PROBE_SCRIPT, "doctor-probe"],
                 command=[argv0, *paths], user=user, working_dir=c.working_dir or "/",
-                tty=False, stdin_open=False,
+                tty=False, stdin_open=False, environment=environment,
             )
+        if prepare:
+            prepare(debug)
         try:
             engine.start(debug)
         except DoctorError as e:
@@ -84,9 +91,12 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: str, paths: list[str]
             with _signals_deferred():
                 debug = engine.create(
                     image, artifacts.labels("debug-container", c.id, run),
-                    entrypoint=[shell, "-c", PROBE_SCRIPT, "doctor-probe"],
+                    entrypoint=[*shell, "-c", PROBE_SCRIPT, "doctor-probe"],
                     command=[argv0, *paths], user="0", working_dir="/",
+                    environment=environment,
                 )
+            if prepare:
+                prepare(debug)
             engine.start(debug)
         code = engine.wait(debug, timeout)
         if code is None:
