@@ -66,12 +66,7 @@ def diagnose(
     if wanted:
         found = forensics.run(client, snap, findings, reason, deep, progress)
         extra = forensics.lines_of(found)
-        if snap.exec_probe is None and snap.container.argv:
-            # forensics always looks at the program itself, in Python on its bytes (works
-            # for shell-less images too): shebang, CR, ELF machine, loader
-            raw["exec_probe"] = _probe(client, snap)
-            snap = snapshot.build(raw)
-        if extra or snap.exec_probe is not None:
+        if extra:
             # the files' lines go through the same checks as the logs; the report keeps
             # showing the container's own logs
             combined = dataclasses.replace(

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from typing import Any
 
-from dockerdoctor.model import Container, Diagnosis, LogLine, Logs
+from dockerdoctor.model import CollectedFile, Container, Diagnosis, LogLine, Logs
 
 MARK = "[redacted]"
 
@@ -182,12 +182,35 @@ def redact_diagnosis(d: Diagnosis) -> Diagnosis:
         )
         for f in d.findings
     )
+    forensics = d.forensics
+    files: tuple[CollectedFile, ...] = ()
+    if forensics is not None:
+        # collected files can be large: redacted line by line, like the logs
+        files = tuple(dataclasses.replace(f, text=_redact_text_block(f.text, r))
+                      if f.text else f for f in forensics.files)
+        forensics = dataclasses.replace(forensics, files=tuple(
+            dataclasses.replace(f, text=None) for f in forensics.files))
     # env names/values are handled above; argv too: walk everything else
-    redacted = _walk(dataclasses.replace(d, snapshot=snapshot, findings=findings), r.text)
+    redacted = _walk(dataclasses.replace(d, snapshot=snapshot, findings=findings,
+                                         forensics=forensics), r.text)
     logs: Logs = dataclasses.replace(redacted.snapshot.logs, lines=lines)
+    if redacted.forensics is not None:
+        walked = redacted.forensics.files
+        redacted = dataclasses.replace(redacted, forensics=dataclasses.replace(
+            redacted.forensics,
+            files=tuple(dataclasses.replace(w, text=f.text)
+                        for w, f in zip(walked, files, strict=True))))
     return dataclasses.replace(
         redacted, snapshot=dataclasses.replace(redacted.snapshot, logs=logs), redacted=True
     )
+
+
+def _redact_text_block(text: str, r: Redactor) -> str:
+    """A whole file's text: private key blocks first (they span lines), then each line."""
+    if "-----BEGIN" in text:
+        text = _TOKEN_SHAPES.sub(MARK, text)
+    lines = _redact_lines(tuple(LogLine("file", None, x) for x in text.split("\n")), r)
+    return "\n".join(x.text for x in lines)
 
 
 # Any secret Redactor.text() can find contains one of these (lower-cased): lines without

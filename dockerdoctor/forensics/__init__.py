@@ -29,6 +29,9 @@ _GENERIC = {"nonzero-exit", "restart-loop", "logs-empty", "log-driver-unreadable
 _NEEDS_FILE = {"crlf-shebang", "exec-format", "missing-library", "command-not-found"}
 
 
+CHECKED_LINES_PER_FILE = 300
+
+
 @dataclasses.dataclass(frozen=True)
 class DeepOptions:
     mode: str = "auto"  # auto, on, off
@@ -169,5 +172,6 @@ def lines_of(forensics: Forensics) -> tuple[LogLine, ...]:
         # only files that are logs (by name) or that the evidence named: configuration
         # and data files are shown, but their comments are no log lines to judge
         if f.kind in ("log", "volume") and f.text:
-            out.extend(file_lines(f))
+            # the newest lines: a file's cause is at its end (the report shows more)
+            out.extend(file_lines(f)[-CHECKED_LINES_PER_FILE:])
     return tuple(out)

@@ -42,8 +42,15 @@ class Budget:
         self.left -= n
 
 
-def _only(path: str) -> Callable[[str], bool]:
-    return lambda p: p == path
+def _only(*paths: str) -> Callable[[str], bool]:
+    keep = set(paths)
+    return lambda p: p in keep
+
+
+def _kind(path: str) -> str:
+    if posixpath.basename(path) in HISTORY_NAMES:
+        return "history"
+    return "log" if LOG_LIKE.search(path) else "changed"
 
 
 def _all_parents(paths: list[str]) -> list[str]:
@@ -61,9 +68,13 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
     files: list[CollectedFile] = []
     seen: set[str] = set()
 
-    def take(path: str, kind: str, name_filter: Callable[[str], bool] | None = None,
+    def take(path: str, kind: str | Callable[[str], str],
+             name_filter: Callable[[str], bool] | None = None,
              max_stream: int = MAX_STREAM) -> None:
+        if path in seen:
+            return  # each archive read costs ~100 ms on the engine: never twice
         base = posixpath.dirname(path.rstrip("/")) or "/"
+        kind_of = kind if callable(kind) else (lambda _p: kind)
 
         def want(name: str, size: int) -> int:
             full = posixpath.normpath(posixpath.join(base, name))
@@ -75,8 +86,9 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
         for entry in entries:
             if entry["type"] == "stopped":
                 if not any(e.get("cut") for e in entries):  # else that file says so
-                    files.append(CollectedFile(path, kind, 0, note="stopped reading: the "
-                                               "tree is larger than the read limit"))
+                    files.append(CollectedFile(path, kind_of(path), 0, note="stopped "
+                                               "reading: the tree is larger than the read "
+                                               "limit"))
                 continue
             full = posixpath.normpath(posixpath.join(base, entry["name"]))
             if full in seen or (name_filter and not name_filter(full)):
@@ -86,10 +98,10 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
             seen.add(full)
             if entry["type"] != "file":
                 what = entry["type"] + (f" -> {entry['link']}" if entry["link"] else "")
-                files.append(CollectedFile(full, kind, entry["size"],
+                files.append(CollectedFile(full, kind_of(full), entry["size"],
                                            note=f"{what}: not followed or read"))
                 continue
-            files.append(_collected(full, kind, entry, budget))
+            files.append(_collected(full, kind_of(full), entry, budget))
 
     # A mount point shows in `docker diff` (the engine made the directory), but walking
     # it reads the volume or bind mount behind it: only files the evidence names are
@@ -108,14 +120,28 @@ def collect_files(read: Reader, s: Snapshot, findings: tuple[Finding, ...],
               and not in_mount(c.path)]
     logs = [p for p in leaves if LOG_LIKE.search(p)]
     others = [p for p in leaves if not LOG_LIKE.search(p)]
-    for path in (logs + others)[:MAX_CHANGED]:
-        kind = ("history" if posixpath.basename(path) in HISTORY_NAMES
-                else "log" if LOG_LIKE.search(path) else "changed")
-        take(path, kind, name_filter=_only(path))
-    for name in HISTORY_NAMES:
-        take(f"/root/{name}", "history")
-    take("/home", "history", name_filter=lambda p: posixpath.basename(p) in HISTORY_NAMES,
-         max_stream=8 * 1024 * 1024)
+    wanted = (logs + others)[:MAX_CHANGED]
+    # files in a directory the container created are read in one request for the
+    # directory (everything in it is new); elsewhere each file is read by itself
+    added = {c.path for c in s.changes or () if c.kind == "added"}
+    groups: dict[str, list[str]] = {}
+    for path in wanted:
+        parent = posixpath.dirname(path)
+        groups.setdefault(parent if parent in added else path, []).append(path)
+    for target, members in groups.items():
+        take(target, _kind, name_filter=_only(*members))
+        if target not in members:
+            # the directory's stream may stop at a huge file before the others: read
+            # whatever it did not reach by itself
+            for path in members:
+                take(path, _kind, name_filter=_only(path))
+    if s.changes is None:
+        # no diff to go by: look where shells keep history
+        for name in HISTORY_NAMES:
+            take(f"/root/{name}", "history")
+        take("/home", "history",
+             name_filter=lambda p: posixpath.basename(p) in HISTORY_NAMES,
+             max_stream=8 * 1024 * 1024)
     for path in _volume_paths(s, findings):
         take(path, "volume")
     return [f for f in files if f.text is not None or f.binary or f.note]
