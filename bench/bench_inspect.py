@@ -307,7 +307,8 @@ def part_a(args: argparse.Namespace, out: dict[str, Any]) -> None:
     cid, _ = make_container(args.image, "crash", CRASH_SCRIPT, timeout=120)
     lines = len(run(["docker", "logs", cid]).stdout.splitlines())
     say(f"  container {cid[:12]}: {lines} stdout lines, exited 1")
-    doctor = shlex.join([*doctor_argv(), "inspect", cid, "--format", "json"])
+    # --no-deep: the same reads as the raw CLI commands (bench_deep.py times forensics)
+    doctor = shlex.join([*doctor_argv(), "inspect", cid, "--format", "json", "--no-deep"])
     q, img = shlex.quote(cid), shlex.quote(args.image)
     raw = (f"docker inspect {q}; docker logs --tail 500 {q}; docker diff {q}; "
            f"docker image history {img}")
@@ -365,9 +366,9 @@ def part_b(args: argparse.Namespace, out: dict[str, Any]) -> None:
     try:
         d = doctor_argv()
         cmds = {f"doctor big ({args.big_mb:g} MB)": shlex.join([*d, "inspect", big["id"],
-                                                                "--format", "json"]),
+                                                                "--format", "json", "--no-deep"]),
                 f"doctor small ({args.small_mb:g} MB)": shlex.join(
-                    [*d, "inspect", small["id"], "--format", "json"])}
+                    [*d, "inspect", small["id"], "--format", "json", "--no-deep"])}
         res = time_commands(cmds, args.big_runs, 2, RESULTS / "hyperfine-logs.json",
                             args.rounds)
         names = list(cmds)
@@ -390,7 +391,7 @@ def part_b(args: argparse.Namespace, out: dict[str, Any]) -> None:
         rss: dict[str, list[float]] = {"big": [], "small": []}
         for _ in range(args.rss_runs):
             for which, c in (("big", big), ("small", small)):
-                mb, _took = peak_rss_mb([*d, "inspect", c["id"], "--format", "json"])
+                mb, _took = peak_rss_mb([*d, "inspect", c["id"], "--format", "json", "--no-deep"])
                 rss[which].append(mb)
         out["b"]["peak_rss_mb"] = {k: max(v) for k, v in rss.items()}
         out["b"]["peak_rss_runs_mb"] = rss
@@ -399,7 +400,7 @@ def part_b(args: argparse.Namespace, out: dict[str, Any]) -> None:
             f"(target < {TARGET_RSS_MB:g} MB)")
         if args.max_tail_runs:
             # the bound itself: the most lines `--tail` allows, on the big container
-            runs = [peak_rss_mb([*d, "inspect", big["id"], "--format", "json",
+            runs = [peak_rss_mb([*d, "inspect", big["id"], "--format", "json", "--no-deep",
                                  "--tail", str(MAX_TAIL)]) for _ in range(args.max_tail_runs)]
             out["b"]["max_tail"] = {"tail": MAX_TAIL, "peak_rss_mb": max(r[0] for r in runs),
                                     "wall_s": median([r[1] for r in runs]),

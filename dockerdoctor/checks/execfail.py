@@ -14,9 +14,12 @@ from dockerdoctor.checks.base import crashed, finding, grep, line_evidence, stat
 from dockerdoctor.model import Evidence, ExecProbe, Finding, LogLine, Severity, Snapshot
 from dockerdoctor.probe import runs_on
 
-_NOT_IN_PATH = re.compile(r'exec: "(?P<name>[^"]+)": executable file not found in \$PATH')
+# engines before 20.10 quote the name with escaped quotes: exec: \"db:create\": ...
+_NOT_IN_PATH = re.compile(
+    r'exec: \\?"(?P<name>[^"\\]+)\\?": executable file not found in \$PATH')
 # the OCI runtime's words only: an app's own "stat /etc/app.yaml: no such file" is not one
-_STAT_MISSING = re.compile(r'exec: "[^"]*": stat (?P<name>/\S+?): no such file or directory')
+_STAT_MISSING = re.compile(
+    r'exec: \\?"[^"]*\\?": stat (?P<name>/\S+?): no such file or directory')
 _EXEC_NOENT = re.compile(
     r'^exec (?P<name>/?\S+): no such file or directory|'
     r'exec user process caused:? "?no such file or directory|'

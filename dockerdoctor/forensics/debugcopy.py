@@ -116,10 +116,10 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: list[str], paths: lis
             if image and not keep and not engine.remove_image(image):
                 errors.append(f"could not remove debug image {image[7:19]}: "
                               "`doctor gc` removes it")
-            errors.extend(_sweep(engine, run, keep))
+            errors.extend(sweep(engine, run, keep))
 
 
-def _sweep(engine: ArtifactEngine, run: str, keep: str) -> list[str]:
+def sweep(engine: ArtifactEngine, run: str, keep: str) -> list[str]:
     """Remove whatever this run created that cleanup does not know by id."""
     try:
         containers, images = engine.labelled(f"{artifacts.RUN}={run}")

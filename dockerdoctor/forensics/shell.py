@@ -16,8 +16,9 @@ import time
 import uuid
 
 from dockerdoctor.engine import ArtifactEngine, EngineClient
-from dockerdoctor.errors import DoctorError, UsageError
+from dockerdoctor.errors import UsageError
 from dockerdoctor.forensics import artifacts, toolbox
+from dockerdoctor.forensics.debugcopy import sweep
 
 _SHELLS = ("/bin/bash", "/bin/sh", "/busybox/sh", "/bin/ash")
 
@@ -60,15 +61,7 @@ def open_shell(client: EngineClient, ref: str, network: str, toolbox_image: str 
             engine.remove_container(debug)
         if image and not keep_image:
             engine.remove_image(image)
-        try:
-            containers, images = engine.labelled(f"{artifacts.RUN}={run}")
-            for c in containers:
-                engine.remove_container(c["Id"])
-            for img in images:
-                if keep_image and img["Id"] == image:
-                    continue
-                engine.remove_image(img["Id"])
-        except DoctorError:
-            pass
+        for problem in sweep(engine, run, image if keep_image else ""):
+            print(f"doctor: {problem}", file=sys.stderr)
         if image and keep_image:
             print(f"doctor: debug image kept: {image[7:19]}", file=sys.stderr)
