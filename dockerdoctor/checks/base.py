@@ -116,15 +116,6 @@ def grep(s: Snapshot, pattern: re.Pattern[str], limit: int = 3) -> tuple[LogLine
     return grep_all(s, pattern)[-limit:] if limit else ()
 
 
-def grep_first(s: Snapshot, pattern: re.Pattern[str]) -> LogLine | None:
-    found = grep_all(s, pattern)
-    return found[0] if found else None
-
-
-def matches_error(s: Snapshot, pattern: re.Pattern[str]) -> bool:
-    return bool(s.container.error and pattern.search(s.container.error))
-
-
 def error_like_lines(s: Snapshot, limit: int = 5) -> tuple[LogLine, ...]:
     """The most error-like lines of the tail, for findings that have nothing better."""
     index = _index(s)
