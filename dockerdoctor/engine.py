@@ -8,15 +8,19 @@ pauses or changes a container.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
+import os
 import re
+import socket
 import struct
+import threading
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dockerdoctor.errors import (
     AmbiguousReference,
@@ -26,9 +30,6 @@ from dockerdoctor.errors import (
     NotFound,
 )
 from dockerdoctor.times import iso
-
-if TYPE_CHECKING:  # pragma: no cover
-    import docker
 
 MAX_LINE_CHARS = 8192  # a longer log line is cut; memory stays bounded
 MAX_TAIL = 100_000
@@ -84,44 +85,70 @@ class EngineClient:
     """A connection to one engine. All reads dockerdoctor does go through here."""
 
     def __init__(self, host: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> None:
+        where = host or _default_host()
+        self.where = where
+        self.host = host
+        self.timeout = timeout
+        self.client: Any = None
+        self._docker: Any = None
+        self._requests: Any = None
+        self._not_found: tuple[type[BaseException], ...] = (_LiteNotFound,)
+        self._api_error: tuple[type[BaseException], ...] = (_LiteAPIError,)
+        self._conn_error: tuple[type[BaseException], ...] = (_LiteConnectionError,)
+        self._req_error: tuple[type[BaseException], ...] = ()
+        target = _lite_target(host)
+        if target is not None:
+            try:
+                self.api: Any = _LiteAPI(target, timeout)
+            except _LiteConnectionError as e:
+                raise _explain_connection_error(e, where) from e
+            except _LiteAPIError as e:
+                raise EngineUnreachable(f"the engine at {where} answered {e}") from e
+        else:
+            self.api = self.docker_api()
+
+    def docker_api(self) -> Any:
+        """docker-py's APIClient for this engine (imported on first use: it is slow)."""
+        if self.client is not None:
+            return self.client.api
         import docker  # noqa: PLC0415 - lazy: `doctor --help` must not load requests
         import requests
 
-        self._docker = docker
-        self._requests = requests
-        where = host or _default_host()
-        self.where = where
+        self._docker, self._requests = docker, requests
+        self._not_found += (docker.errors.NotFound,)
+        self._api_error += (docker.errors.APIError,)
+        self._conn_error += (requests.exceptions.ConnectionError,)
+        self._req_error += (requests.exceptions.RequestException,)
         try:
-            if host:
-                client = docker.DockerClient(base_url=host, version="auto", timeout=timeout)
+            if self.host:
+                self.client = docker.DockerClient(base_url=self.host, version="auto",
+                                                  timeout=self.timeout)
             else:
-                client = docker.from_env(timeout=timeout)
+                self.client = docker.from_env(timeout=self.timeout)
         except docker.errors.DockerException as e:
-            raise _explain_connection_error(e, where) from e
+            raise _explain_connection_error(e, self.where) from e
         except requests.exceptions.RequestException as e:
-            raise _explain_connection_error(e, where) from e
-        self.client = client
-        self.api: docker.APIClient = client.api
+            raise _explain_connection_error(e, self.where) from e
+        return self.client.api
 
     # -- error translation -----------------------------------------------------------
 
     def _call(self, what: str, fn: Callable[[], Any], ref: str | None = None) -> Any:
-        docker, requests = self._docker, self._requests
         try:
             return fn()
-        except docker.errors.NotFound as e:
+        except self._not_found as e:
             if ref is not None and _is_ambiguous(e):
                 raise AmbiguousReference(_ambiguous_message(ref)) from e
             if ref is not None:
                 raise NotFound(f"no such container: {ref}") from e
             raise
-        except docker.errors.APIError as e:
+        except self._api_error as e:
             if ref is not None and _is_ambiguous(e):
                 raise AmbiguousReference(_ambiguous_message(ref)) from e
             raise EngineError(f"{what}: the engine answered {_api_error_text(e)}") from e
-        except requests.exceptions.ConnectionError as e:
+        except self._conn_error as e:
             raise _explain_connection_error(e, self.where) from e
-        except requests.exceptions.RequestException as e:
+        except self._req_error as e:
             raise EngineUnreachable(f"{what}: {e}") from e
 
     # -- reads -----------------------------------------------------------------------
@@ -145,17 +172,15 @@ class EngineClient:
         return self._call("diff", lambda: self.api.diff(cid)) or []
 
     def image(self, image_id: str) -> dict[str, Any] | None:
-        docker = self._docker
         try:
             return self._call("image inspect", lambda: self.api.inspect_image(image_id))
-        except docker.errors.NotFound:
+        except self._not_found:
             return None
 
     def history(self, image_id: str) -> list[dict[str, Any]]:
-        docker = self._docker
         try:
             return self._call("image history", lambda: self.api.history(image_id)) or []
-        except docker.errors.NotFound:
+        except self._not_found:
             return []
 
     def events(self, cid: str, since: datetime | None) -> list[dict[str, Any]]:
@@ -210,7 +235,6 @@ class EngineClient:
             params["since"] = f"{options.since.timestamp():.9f}"
         if options.until:
             params["until"] = f"{options.until.timestamp():.9f}"
-        docker = self._docker
 
         def fetch() -> dict[str, Any]:
             url = self.api._url("/containers/{0}/logs", cid)
@@ -239,7 +263,7 @@ class EngineClient:
             return self._call("logs", fetch)
         except EngineError as e:
             cause = e.__cause__
-            if isinstance(cause, docker.errors.APIError) and _logs_unreadable(cause):
+            if isinstance(cause, self._api_error) and _logs_unreadable(cause):
                 return {"lines": [], "readable": False, "truncated": False, "tail": tail,
                         "error": _api_error_text(cause), "driver_refused": True}
             raise
@@ -465,17 +489,34 @@ def collect(engine: EngineClient, ref: str, options: LogOptions) -> dict[str, An
         "version": engine.version,
         "events": lambda: engine.events(cid, since),
     }
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        for name, future in futures.items():
-            try:
-                raw[name] = future.result()
-            except (AmbiguousReference, NotFound, EngineUnreachable):
-                raise
-            except DoctorError as e:
-                raw[name] = None
-                raw[f"{name}_error"] = e.message
-                notes.append(f"could not read {name}: {e.message}")
+    # plain threads: each read mostly waits on the engine (concurrent.futures costs more
+    # to import than these few threads need)
+    results: dict[str, tuple[bool, Any]] = {}
+
+    def worker(name: str, job: Callable[[], Any]) -> None:
+        try:
+            results[name] = (True, job())
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread below
+            results[name] = (False, e)
+
+    threads = [threading.Thread(target=worker, args=item, daemon=True)
+               for item in jobs.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in jobs:
+        ok, value = results[name]
+        if ok:
+            raw[name] = value
+        elif isinstance(value, (AmbiguousReference, NotFound, EngineUnreachable)):
+            raise value
+        elif isinstance(value, DoctorError):
+            raw[name] = None
+            raw[f"{name}_error"] = value.message
+            notes.append(f"could not read {name}: {value.message}")
+        else:
+            raise value
     raw["notes"] = notes
     return raw
 
@@ -493,7 +534,7 @@ class ArtifactEngine:
 
     def __init__(self, engine: EngineClient) -> None:
         self.engine = engine
-        self.api = engine.api
+        self.api = engine.docker_api()
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         return self.engine._call(what, fn)
@@ -697,5 +738,207 @@ def _walk_tar(chunks: Iterator[bytes], want: Callable[[str, int], int],
 
 def put_archive(engine: EngineClient, cid: str, path: str, data: bytes) -> None:
     """Put a tar into a container that is created but not started (the toolbox)."""
-    engine._call("copy into debug container",
-                 lambda: engine.api.put_archive(cid, path, data))
+    api = engine.docker_api()
+    engine._call("copy into debug container", lambda: api.put_archive(cid, path, data))
+
+
+# -- the read path without docker-py ---------------------------------------------------
+#
+# Importing docker-py (and with it requests) costs more than the whole diagnosis. For the
+# common cases (a local unix socket, or plain tcp://), reads go over the standard
+# library's http.client instead, with the same methods docker-py's APIClient offers for
+# the calls made here. TLS, ssh:// and Docker contexts go through docker-py, as do the
+# few writes forensics makes (ArtifactEngine).
+
+
+class _LiteAPIError(Exception):
+    def __init__(self, status_code: int, explanation: str) -> None:
+        super().__init__(f"{status_code}: {explanation}")
+        self.status_code = status_code
+        self.explanation = explanation
+
+
+class _LiteNotFound(_LiteAPIError):
+    pass
+
+
+class _LiteConnectionError(Exception):
+    """Could not reach the engine; the cause chain holds the OSError."""
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class _LiteResponse:
+    def __init__(self, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse
+                 ) -> None:
+        self._conn = conn
+        self._resp = resp
+        self.status_code = resp.status
+        self.headers = resp.headers
+        self.raw = self
+
+    def stream(self, size: int, decode_content: bool = True) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = self._resp.read(size)
+            except (OSError, http.client.HTTPException) as e:
+                raise _LiteConnectionError(str(e)) from e
+            if not chunk:
+                return
+            yield chunk
+
+    @property
+    def content(self) -> bytes:
+        return b"".join(self.stream(65536))
+
+    def close(self) -> None:
+        self._resp.close()
+        self._conn.close()
+
+
+class _LiteAPI:
+    """The subset of docker-py's APIClient that the reads use, on http.client."""
+
+    def __init__(self, target: tuple[str, str, int], timeout: float) -> None:
+        self._target = target
+        self.timeout = timeout
+        self.base_url = ""
+        self.version_payload = self._json_unversioned("/version")
+        self.api_version = str(self.version_payload.get("ApiVersion") or "1.24")
+
+    def _connection(self, timeout: float | None = None) -> http.client.HTTPConnection:
+        kind, where, port = self._target
+        t = timeout or self.timeout
+        if kind == "unix":
+            return _UnixHTTPConnection(where, t)
+        return http.client.HTTPConnection(where, port, timeout=t)
+
+    def _url(self, pathfmt: str, *args: str) -> str:
+        quoted = [urllib.parse.quote(a, safe="/:") for a in args]
+        return f"/v{self.api_version}{pathfmt.format(*quoted)}"
+
+    def _request(self, method: str, url: str, params: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None, timeout: float | None = None
+                 ) -> _LiteResponse:
+        if params:
+            pairs = [(k, v) for k, v in params.items() if v is not None]
+            url += "?" + urllib.parse.urlencode(pairs)
+        conn = self._connection(timeout)
+        try:
+            conn.request(method, url, headers={"Host": "docker", "Accept-Encoding": "identity",
+                                               "User-Agent": "dockerdoctor",
+                                               **(headers or {})})
+            resp = conn.getresponse()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise _LiteConnectionError(str(e)) from e
+        return _LiteResponse(conn, resp)
+
+    def _get(self, url: str, params: dict[str, Any] | None = None, stream: bool = False,
+             headers: dict[str, str] | None = None) -> _LiteResponse:
+        return self._request("GET", url, params, headers)
+
+    def head(self, url: str, params: dict[str, Any] | None = None,
+             timeout: float | None = None, headers: dict[str, str] | None = None
+             ) -> _LiteResponse:
+        res = self._request("HEAD", url, params, headers, timeout)
+        res.close()
+        return res
+
+    def _raise_for_status(self, res: _LiteResponse) -> None:
+        if res.status_code < 400:
+            return
+        body = b""
+        try:
+            body = res.content
+        except _LiteConnectionError:
+            pass
+        try:
+            message = json.loads(body).get("message") or body.decode("utf-8", "replace")
+        except (ValueError, AttributeError):
+            message = body.decode("utf-8", "replace").strip() or (res._resp.reason or "")
+        res.close()
+        cls = _LiteNotFound if res.status_code == 404 else _LiteAPIError
+        raise cls(res.status_code, str(message))
+
+    def _json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        res = self._get(url, params)
+        try:
+            self._raise_for_status(res)
+            return json.loads(res.content or b"null")
+        finally:
+            res.close()
+
+    def _json_unversioned(self, path: str) -> Any:
+        return self._json(path)
+
+    def inspect_container(self, ref: str) -> Any:
+        return self._json(self._url("/containers/{0}/json", ref))
+
+    def containers(self, all: bool = False, filters: dict | None = None) -> Any:
+        params: dict[str, Any] = {"all": 1 if all else 0}
+        if filters:
+            params["filters"] = json.dumps(filters)
+        return self._json(self._url("/containers/json"), params)
+
+    def info(self) -> Any:
+        return self._json(self._url("/info"))
+
+    def version(self) -> Any:
+        return self.version_payload
+
+    def diff(self, cid: str) -> Any:
+        return self._json(self._url("/containers/{0}/changes", cid))
+
+    def inspect_image(self, image: str) -> Any:
+        return self._json(self._url("/images/{0}/json", image))
+
+    def history(self, image: str) -> Any:
+        return self._json(self._url("/images/{0}/history", image))
+
+
+def _lite_target(host: str | None) -> tuple[str, str, int] | None:
+    """Where the standard-library client can go by itself; None: leave it to docker-py."""
+    env = os.environ
+    if host is None:
+        if env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH"):
+            return None
+        if env.get("DOCKER_CONTEXT") and env["DOCKER_CONTEXT"] != "default":
+            return None
+        host = env.get("DOCKER_HOST")
+        if not host:
+            if _current_context() not in ("", "default"):
+                return None
+            host = "unix:///var/run/docker.sock"
+    if host.startswith("unix://"):
+        return ("unix", host[len("unix://"):] or "/var/run/docker.sock", 0)
+    if host.startswith("tcp://") and not (env.get("DOCKER_TLS_VERIFY")
+                                          or env.get("DOCKER_CERT_PATH")):
+        parsed = urllib.parse.urlsplit(host)
+        if parsed.hostname and not parsed.path.strip("/"):
+            return ("tcp", parsed.hostname, parsed.port or 2375)
+    return None
+
+
+def _current_context() -> str:
+    path = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker"),
+                        "config.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return str(json.load(fh).get("currentContext") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""

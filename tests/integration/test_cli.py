@@ -139,3 +139,20 @@ def test_python_worker_report_reads_like_a_diagnosis(lab) -> None:
     p = doctor("inspect", c.id)
     first = p.stdout.splitlines()[0]
     assert first.startswith("✖ ERROR") and "QUEUE_URL" in first and "[missing-env]" in first
+
+
+def test_reads_on_a_local_socket_do_not_load_docker_py(lab) -> None:
+    """The read path speaks HTTP itself on unix:// and tcp://: importing docker-py and
+    requests costs more than the whole diagnosis (bench/README.md)."""
+    import subprocess
+    import sys
+
+    c = lab.run(BUSYBOX, ["sh", "-c", "echo 'fatal: config missing' >&2; exit 2"])
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "dockerdoctor", "inspect",
+                        c.id, "--no-deep", "-f", "json"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["container"]["id"] == c.id
+    modules = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines()
+               if line.startswith("import time:")}
+    assert "docker" not in modules and "requests" not in modules and "urllib3" not in modules
