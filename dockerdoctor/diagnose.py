@@ -21,11 +21,18 @@ from dockerdoctor.times import parse_docker_time
 
 def read(client: eng.EngineClient, ref: str, options: eng.LogOptions) -> dict[str, Any]:
     """Every payload for one container, including the exec probe when it is wanted."""
+    return _read(client, ref, options)[0]
+
+
+def _read(client: eng.EngineClient, ref: str, options: eng.LogOptions
+          ) -> tuple[dict[str, Any], Snapshot]:
+    """The payloads and the snapshot built from them (built again only if probed)."""
     raw = eng.collect(client, ref, options)
     snap = snapshot.build(raw)
     if wants_probe(snap):
         raw["exec_probe"] = _probe(client, snap)
-    return raw
+        snap = snapshot.build(raw)
+    return raw, snap
 
 
 def _probe(client: eng.EngineClient, snap: Snapshot) -> dict[str, Any] | None:
@@ -58,8 +65,7 @@ def diagnose(
 ) -> tuple[Diagnosis, dict[str, Any]]:
     """Read, check, and (when the logs do not explain the failure) look inside."""
     deep = deep or forensics.DeepOptions()
-    raw = read(client, ref, options)
-    snap = snapshot.build(raw)
+    raw, snap = _read(client, ref, options)
     findings = run_checks(snap)
     wanted, reason = forensics.decide(snap, findings, deep.mode)
     found = Forensics(ran=False, reason=reason)

@@ -302,8 +302,6 @@ class EngineClient:
 
 
 def _default_host() -> str:
-    import os
-
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
@@ -590,19 +588,17 @@ class ArtifactEngine:
             pass  # already gone or stopped
 
     def remove_container(self, cid: str) -> bool:
-        docker = self.engine._docker
-        try:
-            self.api.remove_container(cid, force=True, v=True)
-            return True
-        except docker.errors.NotFound:
-            return True
-        except docker.errors.APIError:
-            return False
+        return self._removed(lambda: self.api.remove_container(cid, force=True, v=True))
 
     def remove_image(self, image_id: str) -> bool:
+        return self._removed(lambda: self.api.remove_image(image_id, force=True,
+                                                           noprune=False))
+
+    def _removed(self, remove: Callable[[], Any]) -> bool:
+        """True when it is gone (also when it was gone already), False if it stays."""
         docker = self.engine._docker
         try:
-            self.api.remove_image(image_id, force=True, noprune=False)
+            remove()
             return True
         except docker.errors.NotFound:
             return True

@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dockerdoctor.checks.base import crashed
 from dockerdoctor.engine import ArtifactEngine, EngineClient, read_tree
 from dockerdoctor.errors import DoctorError
 from dockerdoctor.model import Finding, Forensics, LogLine, Snapshot
 
-# ids that name a cause: with one of these the logs already explain the failure
+# ids that name no cause: with only these, the logs do not explain the failure
 _GENERIC = {"nonzero-exit", "restart-loop", "logs-empty", "log-driver-unreadable",
             "start-failed", "never-started", "paused", "unhealthy"}
 _NEEDS_FILE = {"crlf-shebang", "exec-format", "missing-library", "command-not-found"}
@@ -56,9 +57,7 @@ def decide(s: Snapshot, findings: tuple[Finding, ...], mode: str) -> tuple[bool,
     ):
         return False, "not run: the container is running (use --deep to look inside)"
     ids = {f.id for f in findings}
-    failed = c.exit_code != 0 or c.oom_killed or c.restarting or c.dead or bool(
-        c.health and c.health.status == "unhealthy")
-    if not failed:
+    if not crashed(s):
         return False, "not run: the container did not fail (use --deep to look inside)"
     if s.logs.driver_refused:
         return True, "the log driver cannot be read back"
