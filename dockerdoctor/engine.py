@@ -1,8 +1,10 @@
-"""The engine layer: the only module that imports docker-py (lazily, inside functions).
+"""The engine layer: the only module that talks to the engine, and the only one that
+imports docker-py (lazily, for TLS, ssh:// and Docker contexts).
 
-It fetches payloads (plain JSON-like dicts and log lines) and translates every docker-py
-and requests error into a `DoctorError`. It only reads: nothing here starts, stops,
-pauses or changes a container.
+EngineClient fetches payloads (plain JSON-like dicts and log lines) and translates every
+transport error into a `DoctorError`; it only reads. ArtifactEngine, below, is the one
+place that creates and removes things, and only dockerdoctor's own labelled artifacts:
+nothing here starts, stops, pauses or changes the inspected container.
 """
 
 from __future__ import annotations
@@ -150,6 +152,28 @@ class EngineClient:
             raise _explain_connection_error(e, self.where) from e
         except self._req_error as e:
             raise EngineUnreachable(f"{what}: {e}") from e
+
+    def send(self, method: str, pathfmt: str, *args: str,
+             params: dict[str, Any] | None = None, body: Any = None,
+             timeout: float | None = None) -> Any:
+        """One Engine API request: `body` is JSON-able or bytes (a tar); returns the JSON
+        answer or None. Raises the transport's own errors: wrap it in `_call`. Only
+        ArtifactEngine writes with it."""
+        content_type = "application/json"
+        if isinstance(body, bytes):
+            data: bytes | None = body
+            content_type = "application/x-tar"
+        else:
+            data = None if body is None else json.dumps(body).encode()
+        if isinstance(self.api, _LiteAPI):
+            return self.api.send(method, self.api._url(pathfmt, *args), params, data,
+                                 content_type, timeout)
+        api = self.api  # docker-py's APIClient, a requests.Session
+        res = api.request(method, api._url(pathfmt, *args), params=params, data=data,
+                          headers={"Content-Type": content_type} if data is not None
+                          else None, timeout=timeout or api.timeout)
+        api._raise_for_status(res)
+        return res.json() if res.content.strip() else None
 
     # -- reads -----------------------------------------------------------------------
 
@@ -527,90 +551,97 @@ class ArtifactEngine:
 
     Kept apart from EngineClient's reads so that what can change the engine is easy to
     audit: everything here acts on dockerdoctor's own labelled artifacts, never on the
-    inspected container (commit only reads it, and never pauses it).
+    inspected container (commit only reads it, and never pauses it). The requests are
+    the Engine API's own, sent over the same transport as the reads (http.client on a
+    local socket, docker-py otherwise), so the deep path does not import docker-py either.
     """
 
     def __init__(self, engine: EngineClient) -> None:
         self.engine = engine
-        self.api = engine.docker_api()
 
-    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
-        return self.engine._call(what, fn)
+    def _send(self, what: str, method: str, pathfmt: str, *args: str,
+              params: dict[str, Any] | None = None, body: Any = None,
+              timeout: float | None = None) -> Any:
+        return self.engine._call(what, lambda: self.engine.send(
+            method, pathfmt, *args, params=params, body=body, timeout=timeout))
 
     def commit(self, cid: str, labels: dict[str, str], repository: str, tag: str) -> str:
         changes = [f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()]
-        result = self._call(
-            "commit",
-            lambda: self.api.commit(cid, repository=repository, tag=tag, pause=False,
-                                    changes=changes,
-                                    message="dockerdoctor debug copy (forensics)"),
-        )
+        result = self._send("commit", "POST", "/commit", params={
+            "container": cid, "repo": repository, "tag": tag, "pause": "false",
+            "changes": changes, "comment": "dockerdoctor debug copy (forensics)"})
         return str(result["Id"])
 
     def create(self, image: str, labels: dict[str, str], network: str = "none",
-               **config: Any) -> str:
+               entrypoint: list[str] | None = None, command: list[str] | None = None,
+               user: str = "", working_dir: str = "", environment: list[str] | None = None,
+               tty: bool = False, stdin_open: bool = False, memory: int = 128 << 20,
+               pids_limit: int = 64) -> str:
         """A debug container: no network (unless asked), no capabilities, limits."""
-        host = self.api.create_host_config(
-            network_mode=network,
-            cap_drop=["ALL"],
-            cap_add=config.pop("cap_add", None),
-            security_opt=["no-new-privileges"],
-            mem_limit=config.pop("mem_limit", "128m"),
-            pids_limit=config.pop("pids_limit", 64),
-            log_config={"Type": "json-file", "Config": {}},
-            restart_policy={"Name": "no"},
-            read_only=config.pop("read_only", False),
-        )
-        result = self._call(
-            "create debug container",
-            lambda: self.api.create_container(image, labels=labels, host_config=host,
-                                              network_disabled=network == "none", **config),
-        )
+        body = {
+            "Image": image, "Labels": labels, "Entrypoint": entrypoint, "Cmd": command,
+            "User": user, "WorkingDir": working_dir, "Env": environment, "Tty": tty,
+            "OpenStdin": stdin_open, "StdinOnce": stdin_open, "AttachStdin": stdin_open,
+            "AttachStdout": True, "AttachStderr": True,
+            "NetworkDisabled": network == "none",
+            "HostConfig": {
+                "NetworkMode": network, "CapDrop": ["ALL"],
+                "SecurityOpt": ["no-new-privileges"], "Memory": memory,
+                "PidsLimit": pids_limit, "LogConfig": {"Type": "json-file", "Config": {}},
+                "RestartPolicy": {"Name": "no"},
+            },
+        }
+        result = self._send("create debug container", "POST", "/containers/create",
+                            body={k: v for k, v in body.items() if v is not None})
         return str(result["Id"])
 
     def start(self, cid: str) -> None:
-        self._call("start debug container", lambda: self.api.start(cid))
+        self._send("start debug container", "POST", "/containers/{0}/start", cid)
 
     def wait(self, cid: str, timeout: float) -> int | None:
         """The exit code, or None when it did not exit in time."""
-        requests = self.engine._requests
         try:
-            result = self.api.wait(cid, timeout=timeout)
-        except requests.exceptions.RequestException:
-            return None  # docker-py raises ConnectionError on a read time-out (#1966)
-        return int(result.get("StatusCode", -1))
+            result = self.engine.send("POST", "/containers/{0}/wait", cid, timeout=timeout)
+        except self.engine._conn_error + self.engine._req_error:
+            return None  # a read time-out (docker-py raises ConnectionError, #1966)
+        except self.engine._api_error as e:
+            raise EngineError(f"wait: the engine answered {_api_error_text(e)}") from e
+        return int((result or {}).get("StatusCode", -1))
 
     def kill(self, cid: str) -> None:
-        docker = self.engine._docker
         try:
-            self.api.kill(cid)
-        except docker.errors.APIError:
+            self.engine.send("POST", "/containers/{0}/kill", cid)
+        except self.engine._api_error:
             pass  # already gone or stopped
 
     def remove_container(self, cid: str) -> bool:
-        return self._removed(lambda: self.api.remove_container(cid, force=True, v=True))
+        return self._removed("/containers/{0}", cid, {"force": "1", "v": "1"})
 
     def remove_image(self, image_id: str) -> bool:
-        return self._removed(lambda: self.api.remove_image(image_id, force=True,
-                                                           noprune=False))
+        return self._removed("/images/{0}", image_id, {"force": "1", "noprune": "0"})
 
-    def _removed(self, remove: Callable[[], Any]) -> bool:
+    def _removed(self, pathfmt: str, ref: str, params: dict[str, str]) -> bool:
         """True when it is gone (also when it was gone already), False if it stays."""
-        docker = self.engine._docker
         try:
-            remove()
+            self.engine.send("DELETE", pathfmt, ref, params=params)
             return True
-        except docker.errors.NotFound:
+        except self.engine._not_found:
             return True
-        except docker.errors.APIError:
+        except self.engine._api_error + self.engine._conn_error + self.engine._req_error:
             return False
 
     def labelled(self, label: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(containers, images) carrying `label`."""
-        containers = self._call(
-            "list", lambda: self.api.containers(all=True, filters={"label": label}))
-        images = self._call("list images", lambda: self.api.images(filters={"label": label}))
-        return containers, images
+        filters = {"filters": json.dumps({"label": [label]})}
+        containers = self._send("list", "GET", "/containers/json",
+                                params={"all": "1", **filters})
+        images = self._send("list images", "GET", "/images/json", params=filters)
+        return containers or [], images or []
+
+    def put_archive(self, cid: str, path: str, data: bytes) -> None:
+        """Put a tar into a container that is created but not started (the toolbox)."""
+        self._send("copy into debug container", "PUT", "/containers/{0}/archive", cid,
+                   params={"path": path}, body=data)
 
 
 def read_tree(engine: EngineClient, cid: str, path: str, want: Callable[[str, int], int],
@@ -732,19 +763,12 @@ def _walk_tar(chunks: Iterator[bytes], want: Callable[[str, int], int],
     return out
 
 
-def put_archive(engine: EngineClient, cid: str, path: str, data: bytes) -> None:
-    """Put a tar into a container that is created but not started (the toolbox)."""
-    api = engine.docker_api()
-    engine._call("copy into debug container", lambda: api.put_archive(cid, path, data))
-
-
 # -- the read path without docker-py ---------------------------------------------------
 #
 # Importing docker-py (and with it requests) costs more than the whole diagnosis. For the
 # common cases (a local unix socket, or plain tcp://), reads go over the standard
 # library's http.client instead, with the same methods docker-py's APIClient offers for
-# the calls made here. TLS, ssh:// and Docker contexts go through docker-py, as do the
-# few writes forensics makes (ArtifactEngine).
+# the calls made here. TLS, ssh:// and Docker contexts go through docker-py.
 
 
 class _LiteAPIError(Exception):
@@ -828,16 +852,16 @@ class _LiteAPI:
         return f"/v{self.api_version}{pathfmt.format(*quoted)}"
 
     def _request(self, method: str, url: str, params: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None, timeout: float | None = None
-                 ) -> _LiteResponse:
+                 headers: dict[str, str] | None = None, timeout: float | None = None,
+                 body: bytes | None = None) -> _LiteResponse:
         if params:
             pairs = [(k, v) for k, v in params.items() if v is not None]
-            url += "?" + urllib.parse.urlencode(pairs)
+            url += "?" + urllib.parse.urlencode(pairs, doseq=True)
         conn = self._connection(timeout)
         try:
-            conn.request(method, url, headers={"Host": "docker", "Accept-Encoding": "identity",
-                                               "User-Agent": "dockerdoctor",
-                                               **(headers or {})})
+            conn.request(method, url, body=body,
+                         headers={"Host": "docker", "Accept-Encoding": "identity",
+                                  "User-Agent": "dockerdoctor", **(headers or {})})
             resp = conn.getresponse()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
@@ -876,6 +900,17 @@ class _LiteAPI:
         try:
             self._raise_for_status(res)
             return json.loads(res.content or b"null")
+        finally:
+            res.close()
+
+    def send(self, method: str, url: str, params: dict[str, Any] | None,
+             body: bytes | None, content_type: str, timeout: float | None) -> Any:
+        res = self._request(method, url, params, {"Content-Type": content_type} if body
+                            is not None else None, timeout, body)
+        try:
+            self._raise_for_status(res)
+            content = res.content
+            return json.loads(content) if content.strip() else None
         finally:
             res.close()
 

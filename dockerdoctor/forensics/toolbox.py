@@ -12,7 +12,7 @@ import io
 import tarfile
 import time
 
-from dockerdoctor.engine import ArtifactEngine, put_archive, read_tree
+from dockerdoctor.engine import ArtifactEngine, read_tree
 from dockerdoctor.errors import DoctorError
 from dockerdoctor.forensics import artifacts
 from dockerdoctor.probe import parse_elf
@@ -66,4 +66,4 @@ def install(engine: ArtifactEngine, cid: str, busybox: bytes) -> None:
             link = tarfile.TarInfo(f"{PATH.lstrip('/')}/{applet}")
             link.type, link.linkname, link.mode, link.mtime = tarfile.SYMTYPE, SHELL, 0o777, now
             tar.addfile(link)
-    put_archive(engine.engine, cid, "/", buf.getvalue())
+    engine.put_archive(cid, "/", buf.getvalue())

@@ -7,6 +7,8 @@ import json
 import time
 from collections import Counter
 
+import pytest
+
 from tests.conftest import BUSYBOX, PYTHON, doctor
 
 
@@ -141,18 +143,25 @@ def test_python_worker_report_reads_like_a_diagnosis(lab) -> None:
     assert first.startswith("✖ ERROR") and "QUEUE_URL" in first and "[missing-env]" in first
 
 
-def test_reads_on_a_local_socket_do_not_load_docker_py(lab) -> None:
-    """The read path speaks HTTP itself on unix:// and tcp://: importing docker-py and
-    requests costs more than the whole diagnosis (bench/README.md)."""
+@pytest.mark.parametrize("deep", ["--no-deep", "--deep"])
+def test_a_local_socket_does_not_load_docker_py(lab, deep: str) -> None:
+    """Reads and the deep path's writes speak HTTP themselves on unix:// and tcp://:
+    importing docker-py and requests costs more than the whole diagnosis
+    (bench/README.md)."""
     import subprocess
     import sys
 
     c = lab.run(BUSYBOX, ["sh", "-c", "echo 'fatal: config missing' >&2; exit 2"])
     p = subprocess.run([sys.executable, "-X", "importtime", "-m", "dockerdoctor", "inspect",
-                        c.id, "--no-deep", "-f", "json"], capture_output=True, text=True,
-                       timeout=60)
+                        c.id, deep, "-f", "json"], capture_output=True, text=True,
+                       timeout=120)
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["container"]["id"] == c.id
+    report = json.loads(p.stdout)
+    assert report["container"]["id"] == c.id
+    if deep == "--deep":  # the debug copy was made, run and removed without docker-py
+        assert report["forensics"]["method"] == "debug-container", report["forensics"]
+        assert report["forensics"]["errors"] == []
+        assert report["forensics"]["probes"], report["forensics"]
     modules = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines()
                if line.startswith("import time:")}
     assert "docker" not in modules and "requests" not in modules and "urllib3" not in modules

@@ -761,3 +761,45 @@ def test_probes_as_the_containers_user(lab, docker_client):
     assert "  probe path /data:" in r.text
     assert "    writable by this user: no" in r.text
     assert "    uid=65534(nobody) gid=65534(nogroup)" in r.text
+
+
+# -- progress: on stderr when it is a terminal, never on stdout -------------------------
+
+
+def test_progress_lines_on_a_terminal_stderr_only(lab, docker_client):
+    import pty
+
+    c = lab.run(BUSYBOX, ["sh", "-c", "mkdir -p /var/log/app; "
+                          "echo 'FATAL: disk quota exceeded' > /var/log/app/app.err; exit 3"])
+    primary, secondary = pty.openpty()
+    try:
+        p = subprocess.run([sys.executable, "-m", "dockerdoctor", "inspect", c.id, "-f",
+                            "json"], stdout=subprocess.PIPE, stderr=secondary, timeout=120,
+                           env={**os.environ, "NO_COLOR": "1"})
+        os.close(secondary)
+        secondary = -1
+        err = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+    lines = err.decode().replace("\r\n", "\n").splitlines()
+    assert "doctor: reading changed files, logs and shell history through the archive " \
+        "API..." in lines, lines
+    assert "doctor: committing a debug copy (the container is not paused) and probing " \
+        "it..." in lines, lines
+    report = json.loads(p.stdout)  # stdout is the report alone
+    assert report["forensics"]["ran"] is True
+    assert "/var/log/app/app.err" in {f["path"] for f in report["forensics"]["files"]}
+    # piped stderr (as in CI logs and in every other test): no progress lines
+    quiet = doctor("inspect", c.id, "-f", "json")
+    assert "doctor: reading changed files" not in quiet.stderr
+    assert_no_artifacts(docker_client, c.id)
