@@ -803,3 +803,37 @@ def test_progress_lines_on_a_terminal_stderr_only(lab, docker_client):
     quiet = doctor("inspect", c.id, "-f", "json")
     assert "doctor: reading changed files" not in quiet.stderr
     assert_no_artifacts(docker_client, c.id)
+
+
+def test_artifact_requests_over_docker_py_too(lab, docker_client):
+    """TLS, ssh:// and contexts reach the engine through docker-py: the same Engine API
+    requests (commit, create, start, wait, list by label, remove) work on it."""
+    from dockerdoctor.engine import ArtifactEngine, EngineClient
+    from dockerdoctor.forensics import artifacts
+
+    c = lab.run(BUSYBOX, ["sh", "-c", "echo hi > /marker; exit 4"])
+    client = EngineClient()
+    client.api = client.docker_api()  # what a TLS or ssh:// engine gets
+    engine = ArtifactEngine(client)
+    run = "pytest" + os.urandom(3).hex()
+    image = engine.commit(c.id, artifacts.labels("debug-image", c.id, run),
+                          artifacts.REPOSITORY, f"pytest-{run}")
+    debug = engine.create(image, artifacts.labels("debug-container", c.id, run),
+                          entrypoint=["sh", "-c"], command=["cat /marker; exit 7"])
+    try:
+        cfg = docker_client.api.inspect_container(debug)["HostConfig"]
+        assert cfg["NetworkMode"] == "none" and cfg["CapDrop"] == ["ALL"]
+        assert cfg["Memory"] == 128 << 20 and cfg["PidsLimit"] == 64
+        assert cfg["SecurityOpt"] == ["no-new-privileges"]
+        engine.start(debug)
+        assert engine.wait(debug, 30) == 7
+        assert docker_client.containers.get(debug).logs() == b"hi\n"
+        containers, images = engine.labelled(f"{artifacts.RUN}={run}")
+        assert [x["Id"] for x in containers] == [debug]
+        assert [x["Id"] for x in images] == [image]
+    finally:
+        assert engine.remove_container(debug)
+        assert engine.remove_image(image)
+    assert engine.remove_container(debug)  # gone already counts as removed
+    assert engine.labelled(f"{artifacts.RUN}={run}") == ([], [])
+    assert_no_artifacts(docker_client, c.id)
