@@ -17,6 +17,7 @@ import posixpath
 import tarfile
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from dockerdoctor.errors import UsageError
@@ -126,9 +127,9 @@ def write(files: list[tuple[str, bytes]], path: str, max_bytes: int = DEFAULT_MA
 
 
 def iso_now() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return iso(datetime.now(timezone.utc)) or ""
+    return iso(datetime.now(UTC)) or ""
 
 
 def _write_tar(files: list[tuple[str, bytes]], path: str) -> None:

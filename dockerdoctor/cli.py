@@ -240,6 +240,205 @@ def shell(settings: Settings, container: str, network: str, toolbox: str | None,
     sys.exit(code)
 
 
+# -- scenarios: scripted failures, reproduced on the engine ----------------------------
+
+
+def _bases(base: tuple[str, ...]) -> dict[str, str]:
+    from dockerdoctor.scenario.runner import resolve_bases
+
+    overrides = {}
+    for item in base:
+        name, sep, image = item.partition("=")
+        if not sep or not name or not image:
+            raise UsageError(f"--base {item!r}: expected NAME=IMAGE, like "
+                             "PYTHON_IMAGE=python:3.12-slim")
+        overrides[name] = image
+    return resolve_bases(overrides)
+
+
+_BASE_OPTION = click.option(
+    "--base", multiple=True, metavar="NAME=IMAGE",
+    help="Use IMAGE for the base image argument NAME (repeatable; also "
+         "DOCTOR_SCENARIO_BASES). For machines that cannot pull the public bases.")
+
+
+@cli.group()
+def scenario() -> None:
+    """Reproduce scripted container failures, check the diagnosis, export your own.
+
+    \b
+    Examples:
+      doctor scenario list
+      doctor scenario run python-missing-env
+      doctor scenario verify --all
+      doctor scenario export web -o ./web-crash
+    """
+
+
+@scenario.command("list")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "markdown", "json")),
+              default="table", show_default=True)
+def scenario_list(fmt: str) -> None:
+    """List the scenarios: name, what it shows, the findings it must produce."""
+    import json
+
+    from dockerdoctor.scenario import library
+
+    found = library.load_all()
+    if fmt == "json":
+        click.echo(json.dumps([{"name": s.name, "description": s.description,
+                                "lesson": s.lesson, "findings": list(s.expect.findings),
+                                "verdict": s.expect.verdict,
+                                "max_severity": s.expect.max_severity} for s in found],
+                              indent=2))
+        return
+    from tabulate import tabulate
+
+    rows = [[s.name, s.description, ", ".join(s.expect.findings) or
+             f"nothing worse than {s.expect.max_severity}"] for s in found]
+    click.echo(tabulate(rows, headers=["name", "what it shows", "expected findings"],
+                        tablefmt="github" if fmt == "markdown" else "simple",
+                        maxcolwidths=[None, 70, 40] if fmt == "table" else None))
+
+
+@scenario.command("run")
+@click.argument("name", required=False)
+@click.option("--path", "path", metavar="DIR", help="Run the scenario in DIR instead of a "
+              "named one from the library.")
+@click.option("--keep", is_flag=True, help="Leave the containers and image for a look; "
+              "prints how to remove them.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Format of the report.")
+@_BASE_OPTION
+@click.pass_obj
+def scenario_run(settings: Settings, name: str | None, path: str | None, keep: bool,
+                 fmt: str, base: tuple[str, ...]) -> None:
+    """Reproduce one scenario, print the diagnosis, check its expectations.
+
+    Exit 0 when every expectation holds, 6 when one does not.
+    """
+    from dockerdoctor.scenario import library, runner
+
+    if bool(name) == bool(path):
+        raise UsageError("give a scenario NAME or --path DIR (one of them)")
+    s = library.load_path(path) if path else library.find(name or "")
+    bases = _bases(base)
+    def say(msg: str) -> None:
+        click.echo(f"doctor: {msg}...", err=True)
+
+    click.echo(f"doctor: {s.name}: {s.description}", err=True)
+    out = runner.run(settings.client(), s, bases, keep=keep, say=say)
+    if out.diagnosis is not None:
+        _emit(_render(out.diagnosis, fmt, _use_color("auto", None)), None)
+    for line in out.kept:
+        click.echo(f"doctor: kept; remove with: {line}", err=True)
+    if out.skipped:
+        click.echo(f"doctor: scenario {s.name}: skipped: {out.skipped}", err=True)
+        return
+    if not out.passed:
+        for failure in out.failures:
+            click.echo(f"doctor: scenario {s.name}: FAILED: {failure}", err=True)
+        sys.exit(int(ExitCode.EXPECTATIONS))
+    click.echo(f"doctor: scenario {s.name}: passed ({out.seconds:.1f}s). Lesson: "
+               f"{s.lesson}", err=True)
+
+
+@scenario.command("verify")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--all", "everything", is_flag=True, help="Every scenario in the library.")
+@click.option("--path", "paths", multiple=True, metavar="DIR",
+              help="Also a scenario outside the library (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 32), default=4, show_default=True,
+              help="Scenarios run side by side.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "markdown", "json")),
+              default="table", show_default=True)
+@_BASE_OPTION
+@click.pass_obj
+def scenario_verify(settings: Settings, names: tuple[str, ...], everything: bool,
+                    paths: tuple[str, ...], jobs: int, fmt: str, base: tuple[str, ...]
+                    ) -> None:
+    """Run many scenarios and print one table of pass/fail with the reason.
+
+    Exit 0 when all pass (or are skipped), 6 when any fails.
+    """
+    import json
+
+    from dockerdoctor.scenario import library
+    from dockerdoctor.scenario.verify import verify
+
+    if everything and names:
+        raise UsageError("give NAMEs or --all, not both")
+    if not (everything or names or paths):
+        raise UsageError("give scenario NAMEs, --all or --path DIR")
+    chosen = library.load_all() if everything else [library.find(n) for n in names]
+    chosen += [library.load_path(p) for p in paths]
+    bases = _bases(base)
+    settings.client()  # one clear error now if no engine answers
+    progress = _progress()
+
+    def done(o: Any) -> None:
+        if progress:
+            result = "passed" if o.passed else "skipped" if o.skipped else "FAILED"
+            progress(f"{o.scenario.name}: {result}")
+
+    outcomes = verify(settings.client, chosen, bases, jobs, done)
+    if fmt == "json":
+        click.echo(json.dumps([{"name": o.scenario.name, "passed": o.passed,
+                                "skipped": o.skipped, "failures": o.failures,
+                                "seconds": round(o.seconds, 1),
+                                "findings": [f.id for f in o.diagnosis.findings]
+                                if o.diagnosis else []} for o in outcomes], indent=2))
+    else:
+        from tabulate import tabulate
+
+        rows = [[o.scenario.name, "skip" if o.skipped else "pass" if o.passed else "FAIL",
+                 f"{o.seconds:.1f}", o.reason] for o in outcomes]
+        click.echo(tabulate(rows, headers=["scenario", "result", "seconds", "reason"],
+                            tablefmt="github" if fmt == "markdown" else "simple",
+                            maxcolwidths=[None, None, None, 80] if fmt == "table" else None))
+        failed = sum(1 for o in outcomes if not o.passed and not o.skipped)
+        skipped = sum(1 for o in outcomes if o.skipped)
+        click.echo(f"\n{len(outcomes) - failed - skipped} passed, {failed} failed, "
+                   f"{skipped} skipped")
+    if any(not o.passed and not o.skipped for o in outcomes):
+        sys.exit(int(ExitCode.EXPECTATIONS))
+
+
+@scenario.command("export")
+@click.argument("container", metavar="ID|NAME")
+@click.option("--output", "-o", "output", metavar="DIR",
+              help="The new scenario folder (default: ./<container name>-scenario).")
+@click.pass_obj
+def scenario_export(settings: Settings, container: str, output: str | None) -> None:
+    """Write a scenario folder that reproduces an existing (crashed) container.
+
+    Image, command, entrypoint, environment (secrets redacted), user, limits, restart
+    policy, health check; mounts become notes. `doctor scenario run --path DIR` then
+    reproduces it, and expects the finding ids the container has now.
+    """
+    from dockerdoctor.scenario.export import export
+
+    folder, notes = export(settings.client(), container, output)
+    click.echo(f"doctor: wrote {folder}/scenario.toml", err=True)
+    for note in notes:
+        click.echo(f"doctor: note: {note}", err=True)
+    click.echo(f"doctor: reproduce it with: doctor scenario run --path {folder}", err=True)
+
+
+def _render(d: Any, fmt: str, color: bool) -> str:
+    if fmt == "json":
+        from dockerdoctor.report import json as json_report
+
+        return json_report.render(d)
+    if fmt == "markdown":
+        from dockerdoctor.report import markdown
+
+        return markdown.render(d)
+    from dockerdoctor.report import text
+
+    return text.render(d, color=color)
+
+
 def _write_bundle(d: Any, raw: dict[str, Any], path: str, max_mb: int, redact: bool) -> None:
     from dockerdoctor import bundle
     from dockerdoctor.report import json as json_report

@@ -21,7 +21,7 @@ import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dockerdoctor.errors import (
@@ -213,7 +213,7 @@ class EngineClient:
         `until` is now, to the nanosecond: a whole second in the future would make the
         engine hold the answer until that second has passed.
         """
-        now = datetime.now(timezone.utc).timestamp()
+        now = datetime.now(UTC).timestamp()
         start = since.timestamp() if since else now - 86400
         params = {
             "since": f"{start:.9f}",
@@ -501,7 +501,7 @@ def collect(engine: EngineClient, ref: str, options: LogOptions) -> dict[str, An
 
     since = parse_docker_time(created)
     notes: list[str] = []
-    raw: dict[str, Any] = {"inspect": inspect, "taken_at": iso(datetime.now(timezone.utc))}
+    raw: dict[str, Any] = {"inspect": inspect, "taken_at": iso(datetime.now(UTC))}
     jobs: dict[str, Callable[[], Any]] = {
         "logs": lambda: engine.logs(cid, tty, options),
         "changes": lambda: engine.diff(cid),

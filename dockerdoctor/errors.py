@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     ENGINE_UNREACHABLE = 3  # no engine answers, or the socket refuses us
     NOT_FOUND = 4  # no such container
     FINDINGS = 5  # findings at or above --fail-on
+    EXPECTATIONS = 6  # a scenario did not produce what it expects (doctor scenario)
 
 
 class DoctorError(Exception):

@@ -6,7 +6,7 @@ a real engine (tests/fixtures/*.json) through the same code.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dockerdoctor.model import (
@@ -38,7 +38,7 @@ def build(raw: dict[str, Any]) -> Snapshot:
         if raw.get("logs") is not None
         else Logs(lines=(), readable=False, error=raw.get("logs_error") or "not read"),
         engine=engine_from_info(raw.get("info") or {}, raw.get("version") or {}),
-        taken_at=parse_docker_time(raw.get("taken_at")) or datetime.now(timezone.utc),
+        taken_at=parse_docker_time(raw.get("taken_at")) or datetime.now(UTC),
         changes=None
         if raw.get("changes") is None and raw.get("changes_error")
         else tuple(
@@ -210,7 +210,7 @@ def image_from_inspect(d: dict[str, Any], history: list[dict[str, Any]]) -> Imag
             Layer(
                 created_by=h.get("CreatedBy", ""),
                 size=int(h.get("Size") or 0),
-                created=datetime.fromtimestamp(h["Created"], tz=timezone.utc)
+                created=datetime.fromtimestamp(h["Created"], tz=UTC)
                 if h.get("Created")
                 else None,
             )
@@ -222,9 +222,9 @@ def image_from_inspect(d: dict[str, Any], history: list[dict[str, Any]]) -> Imag
 def event_from_raw(e: dict[str, Any]) -> Event:
     ns = e.get("timeNano")
     when = (
-        datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+        datetime.fromtimestamp(ns / 1e9, tz=UTC)
         if ns
-        else (datetime.fromtimestamp(e["time"], tz=timezone.utc) if e.get("time") else None)
+        else (datetime.fromtimestamp(e["time"], tz=UTC) if e.get("time") else None)
     )
     actor = e.get("Actor") or {}
     return Event(

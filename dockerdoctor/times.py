@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dockerdoctor.errors import UsageError
 
@@ -39,7 +39,7 @@ def parse_docker_time(value: str | None) -> datetime | None:
     if parsed.year <= _ZERO_YEAR:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -66,12 +66,12 @@ def parse_duration(text: str) -> timedelta | None:
 
 def parse_time_arg(text: str, now: datetime | None = None) -> datetime:
     """A --since/--until value: a duration before now, an epoch, or an absolute time."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     delta = parse_duration(text)
     if delta is not None:
         return now - delta
     if re.fullmatch(r"\d{9,}(\.\d+)?", text.strip()):
-        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+        return datetime.fromtimestamp(float(text), tz=UTC)
     from dateutil import parser as dateparser  # lazy: only for times users type
 
     try:
@@ -83,7 +83,7 @@ def parse_time_arg(text: str, now: datetime | None = None) -> datetime:
         ) from e
     if parsed.tzinfo is None:
         parsed = parsed.astimezone()  # a time without zone is the user's local time
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -111,6 +111,6 @@ def iso(value: datetime | None) -> str | None:
     """Timestamp for reports: UTC, second-and-millisecond precision, Z suffix."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )

@@ -27,6 +27,11 @@ LABEL = "dockerdoctor.test"
 RUN_ID = uuid.uuid4().hex[:12]
 BUSYBOX = os.environ.get("DOCTOR_BUSYBOX_IMAGE", "dockerdoctor/busybox:local")
 PYTHON = os.environ.get("DOCTOR_PYTHON_IMAGE", "dockerdoctor/python:local")  # + nginx-light
+# JDK, node and Go from the host on top of PYTHON (scripts/ensure-engine)
+RUNTIMES = os.environ.get("DOCTOR_RUNTIMES_IMAGE", "dockerdoctor/runtimes:local")
+# the scenario library's base images, pointed at the local ones (no registry here)
+SCENARIO_BASES = (f"BUSYBOX_IMAGE={BUSYBOX} PYTHON_IMAGE={PYTHON} NGINX_IMAGE={PYTHON} "
+                  f"NODE_IMAGE={RUNTIMES} JAVA_IMAGE={RUNTIMES} GOLANG_IMAGE={RUNTIMES}")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

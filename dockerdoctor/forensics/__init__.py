@@ -13,16 +13,14 @@ the log-like files it read are then given to the same checks as the container's 
 from __future__ import annotations
 
 import dataclasses
-import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from dockerdoctor.checks.base import crashed
 from dockerdoctor.engine import ArtifactEngine, EngineClient, read_tree
 from dockerdoctor.errors import DoctorError
+from dockerdoctor.interrupts import terminate_as_interrupt
 from dockerdoctor.model import Finding, Forensics, LogLine, Snapshot
 
 # ids that name no cause: with only these, the logs do not explain the failure
@@ -73,23 +71,6 @@ def decide(s: Snapshot, findings: tuple[Finding, ...], mode: str) -> tuple[bool,
     return False, "not run: the logs explain the failure (use --deep to look anyway)"
 
 
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM during forensics unwinds like Ctrl-C, so cleanup runs."""
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason: str,
         options: DeepOptions, progress: Any = None) -> Forensics:
     # imported here: a diagnosis that needs no forensics does not pay for them
@@ -105,7 +86,7 @@ def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason
     # debug copy (both mostly wait on the engine): bench/bench_deep.py, 1.56x -> 1.49x
     # the manual workflow. The main thread keeps the signal handling that cleanup relies
     # on; the reader only reads, and is a daemon, so Ctrl-C does not wait for it.
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         say("reading changed files, logs and shell history through the archive API")
         reading = _Background(
             collect_files,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dockerdoctor.engine import ArtifactEngine
@@ -16,7 +16,7 @@ REPOSITORY = "dockerdoctor-debug"
 
 
 def labels(kind: str, source_id: str, run: str = "") -> dict[str, str]:
-    out = {LABEL: kind, SOURCE: source_id, CREATED: iso(datetime.now(timezone.utc)) or ""}
+    out = {LABEL: kind, SOURCE: source_id, CREATED: iso(datetime.now(UTC)) or ""}
     if run:
         out[RUN] = run
     return out
@@ -27,7 +27,7 @@ def gc(engine: ArtifactEngine, older_than: timedelta) -> list[str]:
 
     Returns one line per artifact removed (or that could not be removed).
     """
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     containers, images = engine.labelled(LABEL)
     done = []
     for c in containers:

@@ -4,16 +4,14 @@ made from it, and remove both in every path (success, error, time-out, Ctrl-C, S
 
 from __future__ import annotations
 
-import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 from dockerdoctor.engine import ArtifactEngine, LogOptions
 from dockerdoctor.errors import DoctorError
 from dockerdoctor.forensics import artifacts
+from dockerdoctor.interrupts import signals_deferred
 from dockerdoctor.model import Snapshot
 
 # POSIX sh, busybox-friendly. $1 is the program the container runs, the rest are paths
@@ -64,13 +62,13 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: list[str], paths: lis
     run = uuid.uuid4().hex[:12]
     finished = False
     try:
-        with _signals_deferred():
+        with signals_deferred():
             image = engine.commit(
                 c.id, artifacts.labels("debug-image", c.id, run), artifacts.REPOSITORY,
                 f"{c.id[:12]}-{int(time.time())}-{run[:6]}")
         argv0 = c.argv[0] if c.argv else ""
         user = c.user or "0"
-        with _signals_deferred():
+        with signals_deferred():
             debug = engine.create(
                 image, artifacts.labels("debug-container", c.id, run),
                 entrypoint=[*shell, "-c", PROBE_SCRIPT, "doctor-probe"],
@@ -88,7 +86,7 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: list[str], paths: lis
             errors.append(f"as user {user}: {e.message}; probed as root instead")
             engine.remove_container(debug)
             debug = ""
-            with _signals_deferred():
+            with signals_deferred():
                 debug = engine.create(
                     image, artifacts.labels("debug-container", c.id, run),
                     entrypoint=[*shell, "-c", PROBE_SCRIPT, "doctor-probe"],
@@ -108,7 +106,7 @@ def run_probes(engine: ArtifactEngine, s: Snapshot, shell: list[str], paths: lis
         return probes, image if keep_image else "", errors
     finally:
         # an interrupt during cleanup would leave artifacts: hold it until cleanup is done
-        with _signals_deferred():
+        with signals_deferred():
             keep = image if keep_image and finished else ""
             if debug and not engine.remove_container(debug):
                 errors.append(f"could not remove debug container {debug[:12]}: "
@@ -135,30 +133,6 @@ def sweep(engine: ArtifactEngine, run: str, keep: str) -> list[str]:
             errors.append(f"could not remove debug image {img['Id'][7:19]}: "
                           "`doctor gc` removes it")
     return errors
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done, then unwind as Ctrl-C (which
-    wins over any error the block raised: the user asked to stop)."""
-    got: list[int] = []
-
-    def hold(signum: int, frame: Any) -> None:
-        got.append(signum)
-
-    previous: dict[int, Any] = {}
-    try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, hold)
-    except ValueError:  # not the main thread: nothing to defer
-        pass
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if got:
-            raise KeyboardInterrupt
 
 
 def _sections(lines: list[str]) -> tuple[tuple[str, str], ...]:

@@ -6,7 +6,7 @@ when the exec probe reads the program's bytes through the archive API."""
 from __future__ import annotations
 
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dockerdoctor.probe import parse_elf
@@ -273,9 +273,9 @@ def _actions(client, c, since, until):
 
 def _unchanged_by_doctor(lab, c):
     before, before_diff = _state(c), _diff(c)
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     r = lab.inspect(c)
-    until = datetime.now(timezone.utc)
+    until = datetime.now(UTC)
     assert _state(c) == before
     assert _diff(c) == before_diff
     # reading files through the archive API, and committing a debug copy of it (deep

@@ -20,9 +20,16 @@ def test_catalogue_table_matches_the_code() -> None:
     assert block.group(1).strip() == out, "stale: paste `doctor catalogue -f markdown`"
 
 
+def _commands(group, prefix="doctor"):
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix} {name}")
+
+
 def test_every_command_and_option_is_documented() -> None:
-    for name, command in cli.commands.items():
-        assert f"doctor {name}" in README, name
+    for name, command in _commands(cli):
+        assert name in README, name
         for param in command.params:
             for opt in getattr(param, "opts", []):
                 if opt.startswith("-"):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,9 +15,9 @@ def test_docker_zero_time_means_never() -> None:
 
 def test_nanoseconds_and_zones() -> None:
     t = parse_docker_time("2026-11-28T22:23:49.493061234Z")
-    assert t == datetime(2026, 11, 28, 22, 23, 49, 493061, tzinfo=timezone.utc)
+    assert t == datetime(2026, 11, 28, 22, 23, 49, 493061, tzinfo=UTC)
     assert parse_docker_time("2026-11-28T23:23:49+01:00") == datetime(
-        2026, 11, 28, 22, 23, 49, tzinfo=timezone.utc)
+        2026, 11, 28, 22, 23, 49, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text, seconds", [("10m", 600), ("1h30m", 5400), ("2d", 172800),
@@ -32,10 +32,10 @@ def test_not_durations(text: str) -> None:
 
 
 def test_time_arguments() -> None:
-    now = datetime(2026, 1, 31, 14, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 31, 14, 0, tzinfo=UTC)
     assert parse_time_arg("10m", now) == now - timedelta(minutes=10)
     assert parse_time_arg("2026-01-31T13:00:00Z", now) == now - timedelta(hours=1)
-    assert parse_time_arg("1769864400", now) == datetime(2026, 1, 31, 13, 0, tzinfo=timezone.utc)
+    assert parse_time_arg("1769864400", now) == datetime(2026, 1, 31, 13, 0, tzinfo=UTC)
     with pytest.raises(UsageError):
         parse_time_arg("yesterday-ish", now)
 
