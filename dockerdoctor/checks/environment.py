@@ -299,18 +299,33 @@ def check_mount_source(s: Snapshot) -> list[Finding]:
     if not (c.error and _MOUNT.search(c.error)):
         return []
     mismatch = "not a directory" in c.error or "onto a file" in c.error
+    # a tmpfs (a directory) on a path where the image has a file: no host path involved
+    tmpfs = [p for p, _ in c.tmpfs if p in c.error]
+    if mismatch and tmpfs:
+        why = (f"The tmpfs mount on {tmpfs[0]} is a directory, but the image has a file "
+               "there; a mount must have the same type as its target.")
+        parent = tmpfs[0].rsplit("/", 1)[0] or "/"
+        fix = (f"Mount the tmpfs on a directory (e.g. {parent}), not on a file, or move the "
+               "file out of the way in the image.")
+    elif mismatch:
+        why = ("A bind mount puts a directory where the image has a file, or a file where "
+               "it has a directory (often: the host path did not exist, so `-v` created an "
+               "empty directory in its place).")
+        fix = ("Check each bind mount's host path exists and has the same type as the "
+               "target (file onto file, directory onto directory); use absolute host paths.")
+    else:
+        why = ("The host path of a bind mount does not exist (or is not visible to the "
+               "engine: Docker Desktop file sharing, snap confinement, a remote engine).")
+        fix = ("Check each bind mount's host path exists and has the same type as the "
+               "target (file onto file, directory onto directory); use absolute host paths.")
     return [finding(
         "mount-source-missing", Severity.ERROR,
         "A mount could not be set up: " + ("file/directory mismatch" if mismatch
                                            else "its source does not exist"),
-        ("A bind mount puts a directory where the image has a file, or a file where it has "
-         "a directory (often: the host path did not exist, so `-v` created an empty "
-         "directory in its place)." if mismatch else
-         "The host path of a bind mount does not exist (or is not visible to the engine: "
-         "Docker Desktop file sharing, snap confinement, a remote engine)."),
-        "Check each bind mount's host path exists and has the same type as the target "
-        "(file onto file, directory onto directory); use absolute host paths.",
-        (state("Error", c.error), *_mount_lines(s)),
+        why, fix,
+        (state("Error", c.error), *_mount_lines(s),
+         *[Evidence("HostConfig.Tmpfs", f"{p} ({o or 'defaults'})") for p, o in c.tmpfs
+           if p in tmpfs]),
     )]
 
 

@@ -162,16 +162,25 @@ def check_exec(s: Snapshot) -> list[Finding]:
     ev, m = _texts(s, _EXEC_FORMAT)
     if m:
         arch = s.engine.architecture
+        fix = ("Compare `docker image inspect -f '{{.Architecture}}' IMAGE` with the host; "
+               "build multi-arch images with buildx (--platform) using $TARGETPLATFORM; add "
+               "#!/bin/sh (or the right interpreter) as the script's first line.")
         if p and p.is_elf and runs_on(arch, p.elf_machine) is False:
             title = f"The binary is built for {p.elf_machine}, the engine runs {arch}"
             why = ("The image (or a binary copied into it) is for another CPU architecture. "
                    "Single-architecture images pulled on another platform, or a build that "
                    "used $BUILDPLATFORM instead of $TARGETPLATFORM, do this.")
+            fix = ("Use an image built for the engine's architecture: build multi-arch "
+                   "images with buildx (--platform) using $TARGETPLATFORM, or pull the "
+                   f"variant for {arch}.")
         elif p and p.exists and not p.is_elf and (p.first_line is None or
                                                    not p.first_line.startswith("#!")):
             title = f"{p.path} is a script without a #! line"
             why = ("The kernel can only exec binaries and scripts that start with #!; a "
                    "script without an interpreter line fails with exec format error.")
+            fix = ("Add #!/bin/sh (or the interpreter it is written for, e.g. "
+                   "#!/usr/bin/env python3) as the script's first line, or run it through "
+                   f"its interpreter: [\"sh\", \"{p.path}\"].")
         else:
             title = "exec format error: wrong architecture or a script without #!"
             why = ("The kernel could not execute the program: it is a binary for another "
@@ -179,10 +188,7 @@ def check_exec(s: Snapshot) -> list[Finding]:
         image_arch = s.image.architecture if s.image else ""
         extra = (Evidence("Image.Architecture", image_arch),) if image_arch else ()
         return [finding(
-            "exec-format", Severity.ERROR, title, why,
-            "Compare `docker image inspect -f '{{.Architecture}}' IMAGE` with the host; "
-            "build multi-arch images with buildx (--platform) using $TARGETPLATFORM; add "
-            "#!/bin/sh (or the right interpreter) as the script's first line.",
+            "exec-format", Severity.ERROR, title, why, fix,
             (*ev, *probe_ev, Evidence("engine architecture", arch), *extra, *code),
         )]
 

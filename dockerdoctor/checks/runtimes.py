@@ -94,12 +94,23 @@ def _python(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
         if fm:
             where = f" in {fm.group('func')} ({fm.group('file')}:{fm.group('line')})"
     ev = [exc] + [x for x in (frame, code) if x is not None]
+    exit_code = s.container.exit_code
+    # An uncaught exception ends the interpreter with exit 1 and the traceback on stderr.
+    # A traceback in a file, or another exit code, was logged by the app itself
+    # (log.exception) before it chose how to exit.
+    if exc.stream == "file" or (exit_code not in (None, 0, 1) and not s.container.running):
+        where_logged = f" in {exc.origin.split(':')[0].removeprefix('file ')}" \
+            if exc.stream == "file" and exc.origin else ""
+        how = (f"{exc_type}{where} and logged the traceback{where_logged}; the program then "
+               "exited" + (f" with code {exit_code}." if exit_code else "."))
+    else:
+        how = (f"{exc_type}{where} and nothing caught it, so the interpreter printed the "
+               "traceback and exited"
+               + (f" (exit code {exit_code})." if exit_code else "."))
     return finding(
         "python-exception", log_severity(s),
         f"Python exception: {exc.text.strip()[:160]}",
-        f"The Python program raised {exc_type}{where} and nothing caught it, so the "
-        "interpreter printed the traceback and exited"
-        + (f" (exit code {s.container.exit_code})." if s.container.exit_code else "."),
+        f"The Python program raised {how}",
         "Fix the cause named in the exception line; the frame shown is where it was "
         "raised. If it only fails in the container, compare its environment, files and "
         "network with where it works.",

@@ -51,6 +51,9 @@ def decide(s: Snapshot, findings: tuple[Finding, ...], mode: str) -> tuple[bool,
     c = s.container
     if c.status == "created" and not c.started_at:
         return False, "not run: the container never ran"
+    if c.status == "dead":
+        return False, ("not run: the engine left the container dead (its file system and "
+                       "logs cannot be read; use --deep to try anyway)")
     if c.status in ("running", "paused") and not c.restarting and not (
         c.health and c.health.status == "unhealthy"
     ):
@@ -60,6 +63,8 @@ def decide(s: Snapshot, findings: tuple[Finding, ...], mode: str) -> tuple[bool,
         return False, "not run: the container did not fail (use --deep to look inside)"
     if s.logs.driver_refused:
         return True, "the log driver cannot be read back"
+    if not s.logs.readable:
+        return True, "its logs could not be read"
     if not s.logs.lines:
         return True, "the container printed nothing"
     if ids & _NEEDS_FILE and s.exec_probe is None:
@@ -95,7 +100,12 @@ def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason
         method = "archive"
         probes: tuple[tuple[str, str], ...] = ()
         kept = ""
-        shell = _find_shell(client, c.id)
+        shell_unknown = False
+        try:
+            shell = _find_shell(client, c.id)
+        except DoctorError as e:
+            shell, shell_unknown = "", True
+            errors.append(f"could not look for a shell in the container: {e.message}")
         artifact_engine = ArtifactEngine(client)
         argv: list[str] = [shell] if shell else []
         prepare = None
@@ -125,7 +135,7 @@ def run(client: EngineClient, s: Snapshot, findings: tuple[Finding, ...], reason
                 errors.extend(errs)
             except DoctorError as e:
                 errors.append(f"debug container: {e.message}")
-        else:
+        elif not shell_unknown:
             errors.append("the image has no shell: probes done on the files' bytes only "
                           "(--toolbox IMAGE brings one)")
         try:
@@ -163,12 +173,10 @@ class _Background:
 
 
 def _find_shell(client: EngineClient, cid: str) -> str:
+    """The first shell the container's file system has ("" if none); DoctorError when
+    the file system cannot be read at all (then nobody knows)."""
     for candidate in ("/bin/sh", "/bin/bash", "/busybox/sh", "/bin/ash"):
-        try:
-            st = client.stat(cid, candidate)
-        except DoctorError:
-            return ""
-        if st is not None:
+        if client.stat(cid, candidate) is not None:
             return candidate
     return ""
 

@@ -41,7 +41,8 @@ def test_every_scenario_in_the_library_parses() -> None:
                     ref = line.split()[1]
                     assert ref.startswith("${") or ref == "scratch" or ref.islower() and \
                         ref in _stage_names(dockerfile), f"{s.name}: FROM {ref}"
-            assert "local" not in dockerfile, f"{s.name}: a local image is named"
+            assert ":local" not in dockerfile and "dockerdoctor/" not in dockerfile, \
+                f"{s.name}: a local image is named"
 
 
 def _stage_names(dockerfile: str) -> set[str]:
@@ -207,3 +208,25 @@ def test_export_waits_for_what_the_container_shows(tmp_path: Path, fixture: str,
     assert (s.act.do if s.act else None) == act, text
     for port in s.run.ports:
         assert port.startswith("127.0.0.1:${PORT}:")
+
+
+def test_the_wheel_ships_the_whole_library(tmp_path: Path) -> None:
+    """`pip install .` (not only a checkout) has every scenario, as dockerdoctor/_scenarios."""
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".mypy_cache",
+        ".ruff_cache", "results"))
+    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                        "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("dockerdoctor-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    library_files = {f"dockerdoctor/_scenarios/{f.relative_to(ROOT / 'scenarios')}"
+                     for f in (ROOT / "scenarios").rglob("*")
+                     if f.is_file() and "__pycache__" not in f.parts}
+    assert library_files - names == set(), sorted(library_files - names)[:10]
+    assert "dockerdoctor/scenario/runner.py" in names

@@ -1,0 +1,3 @@
+# start the billing worker
+echo "billing worker starting"
+exec sleep 1

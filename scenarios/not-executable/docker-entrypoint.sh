@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "migrating database"
+exec sleep 1

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "worker running as $(id -un)"
+exec sleep 1
