@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -135,6 +137,7 @@ class _Lab:
         self.volumes: list[str] = []
         self.network = ""
         self.pinned: list[Path] = []
+        self.tmp = ""  # copies of the scenario's bind-mounted files
 
     # -- errors --------------------------------------------------------------------------
 
@@ -263,14 +266,27 @@ class _Lab:
             host["memswap_limit"] = r.memory
         if r.tmpfs:
             host["tmpfs"] = dict(r.tmpfs)
+        volumes: dict[str, dict[str, str]] = {}
+        if r.binds:
+            # a copy, so that nothing the container does reaches the library's own files
+            self.tmp = tempfile.mkdtemp(prefix=f"{self.prefix}-")
+            for src, target in r.binds.items():
+                origin = (self.s.folder / src).resolve()
+                copy = os.path.join(self.tmp, _slug(src))
+                if origin.is_dir():
+                    shutil.copytree(origin, copy, symlinks=True)
+                else:
+                    shutil.copy2(origin, copy)
+                path, _, mode = target.partition(":")
+                volumes[copy] = {"bind": path, "mode": "ro" if mode == "ro" else "rw"}
         if r.volumes:
-            volumes = {}
             for name, target in r.volumes.items():
                 vol_name = f"{self.prefix}-{_slug(name)}"
                 self._call("create volume", functools.partial(
                     self.docker.volumes.create, vol_name, labels=self.labels))
                 self.volumes.append(vol_name)
                 volumes[vol_name] = {"bind": target, "mode": "rw"}
+        if volumes:
             host["volumes"] = volumes
         if r.restart != "no":
             name, _, count = r.restart.partition(":")
@@ -435,6 +451,8 @@ class _Lab:
                 except docker.errors.APIError as e:
                     problems.append(f"could not remove volume {vol}: "
                                     f"{_one_line(str(e.explanation))}")
+            if self.tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
             if self.network:
                 try:
                     api.remove_network(self.network)
@@ -455,6 +473,8 @@ class _Lab:
             notes.append(f"docker volume rm {' '.join(self.volumes)}")
         if self.network:
             notes.append(f"docker network rm {self.prefix}")
+        if self.tmp:
+            notes.append(f"rm -rf {self.tmp}")
         return notes
 
 

@@ -55,6 +55,7 @@ class RunSpec:
     read_only: bool = False
     tmpfs: dict[str, str] = field(default_factory=dict)
     volumes: dict[str, str] = field(default_factory=dict)
+    binds: dict[str, str] = field(default_factory=dict)  # folder-relative path -> target[:ro]
     ports: tuple[str, ...] = ()
     restart: str = "no"
     init: bool = False
@@ -163,6 +164,7 @@ def parse(data: dict[str, Any], folder: Path, name: str) -> Scenario:
         env=run_t.str_map("env"), user=run_t.text("user"), workdir=run_t.text("workdir"),
         memory=run_t.text("memory"), read_only=run_t.flag("read_only"),
         tmpfs=run_t.str_map("tmpfs"), volumes=run_t.str_map("volumes"),
+        binds=run_t.str_map("binds"),
         ports=tuple(run_t.strings("ports")), restart=run_t.text("restart", "no"),
         init=run_t.flag("init"), network=run_t.choice("network", NETWORKS, "none"),
         log_driver=run_t.text("log_driver"), stop_signal=run_t.text("stop_signal"),
@@ -170,6 +172,11 @@ def parse(data: dict[str, Any], folder: Path, name: str) -> Scenario:
     )
     run_t.done()
     _check_ports(run.ports, where)
+    for src in run.binds:
+        path = (folder / src).resolve()
+        if not path.exists() or folder.resolve() not in (path, *path.parents):
+            raise ScenarioError(f"{where}: [run] binds: {src!r} is not a file or folder "
+                                "inside the scenario's folder")
     if not re.fullmatch(r"no|always|unless-stopped|on-failure(:\d+)?", run.restart):
         raise ScenarioError(f"{where}: [run] restart: {run.restart!r} is not one of no, "
                             "always, unless-stopped, on-failure[:N]")

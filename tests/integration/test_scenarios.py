@@ -164,3 +164,21 @@ def test_interrupted_run_cleans_up(tmp_path: Path, scenario_env, docker_client,
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert "doctor: interrupted" in err and "Traceback" not in err
+
+
+def test_bind_mounts_are_copies_of_the_scenarios_files(tmp_path: Path, scenario_env,
+                                                       nothing_left) -> None:
+    folder = tmp_path / "bound"
+    (folder / "conf").mkdir(parents=True)
+    (folder / "conf" / "app.ini").write_text("[server]\nport = 8080\n")
+    (folder / "scenario.toml").write_text(
+        'description = "an app that rewrites its read-only config"\nlesson = "l"\n'
+        '[image]\nimage = "${BUSYBOX_IMAGE}"\n'
+        '[run]\ncommand = "cat /etc/app/app.ini; echo tuned >> /etc/app/app.ini"\n'
+        'binds = { "conf/app.ini" = "/etc/app/app.ini:ro" }\n'
+        '[expect]\nfindings = ["read-only-fs"]\ncontains = ["port = 8080"]\n')
+    p = doctor("scenario", "run", "--path", str(folder), env=scenario_env)
+    assert p.returncode == 0, p.stderr + p.stdout
+    assert (folder / "conf" / "app.ini").read_text() == "[server]\nport = 8080\n"
+    leftovers = [d for d in Path("/tmp").glob("doctor-scn-bound-*")]
+    assert leftovers == [], leftovers
