@@ -424,8 +424,17 @@ _NGINX_PREFIX = re.compile(r"^(?:nginx: )?(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?"
                            r"\[emerg\] (?:\d+#\d+: )?")
 
 
+# An uncaught exception's own line ("Exception in thread "main" java.lang.Illegal...:
+# invalid configuration", "ValueError: invalid config", "Caused by: ..."): the runtime
+# checks explain it, with its frame; it is no server refusing its configuration.
+_RUNTIME_EXCEPTION = re.compile(
+    r"^(?:Exception in thread |Caused by: |Uncaught |(?:[\w$]+\.)*[\w$]*(?:Error|Exception)"
+    r"(?::|$| \[))")
+
+
 def check_config_error(s: Snapshot) -> list[Finding]:
-    lines = tuple(x for x in _grep_app(s, _CONFIG) if not _NOT_CONFIG.search(x.text))
+    lines = tuple(x for x in _grep_app(s, _CONFIG) if not _NOT_CONFIG.search(x.text)
+                  and not _RUNTIME_EXCEPTION.match(x.text.strip()))
     if not lines:
         return []
     # nginx -t adds "configuration file ... test failed" after the line that says why

@@ -193,12 +193,24 @@ def _node_app_frame(stack: tuple[LogLine, ...]) -> tuple[LogLine | None, str | N
     return located[0] if located else (None, None)
 
 
+def _node_stack_start(lines: tuple[LogLine, ...], i: int, span: int = 12) -> int | None:
+    """Where the stack of the error line `i` starts: the next line, or a few lines on
+    when the message itself spans lines (`new Error("a\\nb")`, JSON.parse quoting the
+    text around a syntax error)."""
+    for j in range(i + 1, min(len(lines), i + 1 + span)):
+        if _NODE_ANY_FRAME.match(lines[j].text):
+            return j
+        if _NODE_ERR.match(lines[j].text) or _NODE_MARK.search(lines[j].text):
+            return None
+    return None
+
+
 def _node(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
     marks = [i for i, x in enumerate(lines) if _NODE_MARK.search(x.text)]
     # an error line followed by its stack; Node 15-18 print the rejection of a non-Error as
     # "[UnhandledPromiseRejection: ...] {" with no stack at all
     errs = [i for i, x in enumerate(lines) if _NODE_ERR.match(x.text)
-            and ((i + 1 < len(lines) and _NODE_ANY_FRAME.match(lines[i + 1].text))
+            and (_node_stack_start(lines, i) is not None
                  or "UnhandledPromiseRejection" in x.text)]
     heap = [i for i, x in enumerate(lines) if "JavaScript heap out of memory" in x.text]
     if not errs and not heap:
@@ -219,7 +231,8 @@ def _node(s: Snapshot, lines: tuple[LogLine, ...]) -> Finding | None:
     i = errs[-1]
     m = _NODE_ERR.match(lines[i].text)
     stack = []
-    for x in lines[i + 1 : i + 60]:
+    first = _node_stack_start(lines, i) or i + 1
+    for x in lines[first : first + 60]:
         if not _NODE_ANY_FRAME.match(x.text):
             break
         stack.append(x)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from dockerdoctor.checks.base import config, finding, grep, line_evidence, state
-from dockerdoctor.model import Event, Evidence, Finding, Severity, Snapshot
+from dockerdoctor.model import Event, Evidence, Finding, LogLine, Severity, Snapshot
 
 _MEMORY_WORDS = re.compile(
     r"Memory cgroup out of memory|Out of memory|oom[-_ ]kill|\bKilled\b|MemoryError|"
@@ -31,6 +31,16 @@ _ABRT_WORDS = re.compile(
 
 def _mib(n: int) -> str:
     return f"{n / (1 << 20):.0f} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def _with_context(s: Snapshot, crash: tuple[LogLine, ...], n: int = 2
+                  ) -> tuple[LogLine, ...]:
+    """The crash lines, after the n lines the app printed just before them (what it was
+    doing when it died); the last n lines when no crash line was printed."""
+    logs = s.logs.lines
+    first = next((i for i, line in enumerate(logs) if crash and line is crash[0]), len(logs))
+    before = tuple(line for line in logs[max(0, first - n):first] if line not in crash)
+    return (*before, *crash)
 
 
 def last_run_events(s: Snapshot) -> tuple[Event, ...]:
@@ -96,7 +106,7 @@ def check_signals(s: Snapshot) -> list[Finding]:
     if code == 143:
         return [_sigterm(s)]
     if code == 139:
-        lines = grep(s, _SEGV_WORDS, 4)
+        lines = _with_context(s, grep(s, _SEGV_WORDS, 4))
         return [finding(
             "segfault", Severity.ERROR,
             "Crashed with a segmentation fault (exit 139, SIGSEGV)",
@@ -111,7 +121,7 @@ def check_signals(s: Snapshot) -> list[Finding]:
             (state("ExitCode", code), *line_evidence(lines)),
         )]
     if code == 134:
-        lines = grep(s, _ABRT_WORDS, 4)
+        lines = _with_context(s, grep(s, _ABRT_WORDS, 4))
         heap = any("heap out of memory" in line.text for line in lines)
         return [finding(
             "aborted", Severity.ERROR,

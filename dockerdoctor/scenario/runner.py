@@ -138,6 +138,9 @@ class _Lab:
         self.network = ""
         self.pinned: list[Path] = []
         self.tmp = ""  # copies of the scenario's bind-mounted files
+        # images the build made that the final image does not hold: the other stages of
+        # a multi-stage build (the legacy builder keeps them, untagged and unlabelled)
+        self.layers: list[str] = []
 
     # -- errors --------------------------------------------------------------------------
 
@@ -215,9 +218,23 @@ class _Lab:
             self._ensure_image(base)
         tag = f"{REPOSITORY}/{_slug(s.name)}:{self.run_id}"
         self.say(f"building {s.name} ({', '.join(f'{k}={v}' for k, v in args.items())})")
-        image = self._call("build", lambda: self.docker.images.build(
-            path=str(context), dockerfile=s.dockerfile, tag=tag, buildargs=args,
-            labels=self.labels, rm=True, forcerm=True, pull=False)[0])
+        api = self.docker.api
+        before = {i["Id"][7:] for i in self._call("list images", lambda: api.images(all=True))}
+
+        def build() -> Any:
+            import docker
+
+            try:
+                image, log = self.docker.images.build(
+                    path=str(context), dockerfile=s.dockerfile, tag=tag, buildargs=args,
+                    labels=self.labels, rm=True, forcerm=True, pull=False)
+            except docker.errors.BuildError as e:
+                self.layers = _new_layers(e.build_log or [], before)
+                raise
+            self.layers = _new_layers(log, before)
+            return image
+
+        image = self._call("build", build)
         self.image = image.id
         return tag  # the report names the image by its tag
 
@@ -437,6 +454,13 @@ class _Lab:
                 except docker.errors.APIError as e:
                     problems.append(f"could not remove image {image[7:19]}: "
                                     f"{_one_line(str(e.explanation))}")
+            for layer in reversed(self.layers):  # children first
+                try:
+                    tags = api.inspect_image(layer).get("RepoTags") or []
+                    if not [t for t in tags if t != "<none>:<none>"]:
+                        api.remove_image(layer, force=False)
+                except docker.errors.APIError:
+                    pass  # gone with the final image, or another image builds on it
             volumes = set(self.volumes)
             try:
                 volumes |= {v["Name"] for v in (api.volumes(filters=flt) or {}).get(
@@ -495,6 +519,19 @@ def _holds(want: str, status: str, health: str, restarts: int, start_error: bool
     if want == "dead":
         return status == "dead"
     return False
+
+
+def _new_layers(log: Any, before: set[str]) -> list[str]:
+    """The image ids a legacy build printed (" ---> 1a2b3c4d5e6f") that did not exist
+    before it started: never a base image or someone else's cached layer."""
+    out = []
+    for chunk in log:
+        text = chunk.get("stream") or "" if isinstance(chunk, dict) else ""
+        for m in re.finditer(r"^ ---> ([0-9a-f]{12})\s*$", text, re.MULTILINE):
+            short = m.group(1)
+            if short not in out and not any(b.startswith(short) for b in before):
+                out.append(short)
+    return out
 
 
 def _from_images(dockerfile: str, args: dict[str, str]) -> list[str]:

@@ -49,7 +49,9 @@ def nothing_left(docker_client: Any) -> Any:
     assert not left, f"scenario objects left behind: {left}"
 
 
-def test_verify_all_passes_within_four_minutes(scenario_env, nothing_left) -> None:
+def test_verify_all_passes_within_four_minutes(scenario_env, nothing_left, docker_client
+                                               ) -> None:
+    images_before = {i["Id"] for i in docker_client.api.images(all=True)}
     started = time.monotonic()
     p = doctor("scenario", "verify", "--all", "--format", "json", env=scenario_env,
                timeout=600)
@@ -64,6 +66,9 @@ def test_verify_all_passes_within_four_minutes(scenario_env, nothing_left) -> No
     listed = json.loads(doctor("scenario", "list", "-f", "json").stdout)
     assert {r["name"] for r in results} == {x["name"] for x in listed}
     assert seconds < 240, f"verify --all took {seconds:.0f}s"
+    # not even the untagged, unlabelled stages of multi-stage builds stay behind
+    new_images = {i["Id"] for i in docker_client.api.images(all=True)} - images_before
+    assert new_images == set(), new_images
 
 
 def test_run_prints_the_report_and_the_lesson(scenario_env, nothing_left) -> None:
