@@ -187,3 +187,16 @@ def test_bind_mounts_are_copies_of_the_scenarios_files(tmp_path: Path, scenario_
     assert (folder / "conf" / "app.ini").read_text() == "[server]\nport = 8080\n"
     leftovers = [d for d in Path("/tmp").glob("doctor-scn-bound-*")]
     assert leftovers == [], leftovers
+
+
+def test_keep_leaves_the_objects_and_says_how_to_remove_them(scenario_env, docker_client,
+                                                             nothing_left) -> None:
+    p = doctor("scenario", "run", "python-missing-env", "--keep", env=scenario_env)
+    assert p.returncode == 0, p.stderr
+    commands = [line.split("remove with: ", 1)[1] for line in p.stderr.splitlines()
+                if "kept; remove with: " in line]
+    assert commands and commands[0].startswith("docker rm -f "), p.stderr
+    kept = scenario_objects(docker_client)
+    assert kept["containers"] and kept["images"]
+    for command in commands:  # what we tell the user works
+        subprocess.run(command, shell=True, check=True, capture_output=True)
