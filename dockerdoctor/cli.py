@@ -240,6 +240,55 @@ def shell(settings: Settings, container: str, network: str, toolbox: str | None,
     sys.exit(code)
 
 
+@cli.command()
+@click.argument("image_ref", metavar="IMAGE")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="none", show_default=True,
+              help="Exit 5 when a finding of this severity or worse is found (for CI).")
+@click.option("--no-files", is_flag=True,
+              help="Config and history only: do not read the layers' files (fast, but no "
+                   "secret files, caches, build tools or shell check).")
+@click.option("--no-redact", is_flag=True, help="Show secrets as they are.")
+@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+              show_default=True, help="Colour in text output.")
+@click.pass_obj
+def image(settings: Settings, image_ref: str, fmt: str, output: str | None, fail_on: str,
+          no_files: bool, no_redact: bool, color: str) -> None:
+    """Audit an image against Dockerfile best practice: secrets, root, caches, layers.
+
+    Reads the image's config and history and, unless --no-files, streams its layers
+    through the engine's export (`docker save`) without unpacking anything. Every
+    finding names the layer and instruction that caused it.
+
+    \b
+    Examples:
+      doctor image myorg/api:1.4
+      doctor image myorg/api:1.4 --fail-on error --format json -o audit.json
+    """
+    from dockerdoctor.audit import audit
+    from dockerdoctor.model import Severity
+    from dockerdoctor.report import image as image_report
+
+    a = audit(settings.client(), image_ref, files=not no_files, redact=not no_redact,
+              progress=_progress())
+    if no_redact:
+        click.echo("doctor: warning: secrets are not redacted in this report", err=True)
+    if fmt == "json":
+        body = image_report.render_json(a)
+    elif fmt == "markdown":
+        body = image_report.render_markdown(a)
+    else:
+        body = image_report.render_text(a, color=_use_color(color, output))
+    _emit(body, output)
+    if fail_on != "none":
+        threshold = Severity(fail_on).rank
+        if any(f.severity.rank >= threshold for f in a.findings):
+            sys.exit(int(ExitCode.FINDINGS))
+
+
 # -- scenarios: scripted failures, reproduced on the engine ----------------------------
 
 
@@ -465,18 +514,24 @@ def _progress() -> Any:
 @cli.command()
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "markdown", "json")),
               default="text", show_default=True)
-def catalogue(fmt: str) -> None:
+@click.option("--of", "of", type=click.Choice(("inspect", "image")), default="inspect",
+              show_default=True, help="The findings of `doctor inspect` or of `doctor image`.")
+def catalogue(fmt: str, of: str) -> None:
     """List every finding id dockerdoctor can report, with its usual severity.
 
     \b
     Example:
       doctor catalogue --format markdown
+      doctor catalogue --of image
     """
     import json
 
     from tabulate import tabulate
 
-    from dockerdoctor.checks import CATALOGUE
+    if of == "image":
+        from dockerdoctor.audit.rules import IMAGE_CATALOGUE as CATALOGUE
+    else:
+        from dockerdoctor.checks import CATALOGUE
 
     if fmt == "json":
         click.echo(json.dumps([{"id": k, "severity": s.value, "meaning": m}

@@ -207,6 +207,22 @@ class EngineClient:
         except self._not_found:
             return []
 
+    def save(self, image_id: str, consume: Callable[[Iterator[bytes]], Any]) -> Any:
+        """Stream the image's export (`docker save`: a tar of its layers and config) to
+        `consume(chunks)` and return what it returns; nothing is held in memory here."""
+        api = self.api
+        url = api._url("/images/{0}/get", image_id)
+
+        def fetch() -> Any:
+            res = api._get(url, stream=True, headers=_IDENTITY)
+            try:
+                api._raise_for_status(res)
+                return consume(_raw_chunks(res, 1 << 20))
+            finally:
+                res.close()
+
+        return self._call("image export", fetch)
+
     def events(self, cid: str, since: datetime | None) -> list[dict[str, Any]]:
         """The engine's recent events for this container (it keeps only the newest few).
 

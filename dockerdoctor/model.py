@@ -290,3 +290,40 @@ class Diagnosis:
 
     def worst(self) -> Severity | None:
         return self.findings[0].severity if self.findings else None
+
+
+# --- what `doctor image` found ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageLayer:
+    """One step of the image's history; `index` counts the steps that made a layer."""
+
+    step: int  # 1-based, oldest first, over all history entries
+    instruction: str  # created_by, shortened: "RUN apt-get install ...", "COPY ..."
+    size: int
+    empty: bool  # metadata only (ENV, CMD, ...): no file system layer
+    index: int | None = None  # 1-based among the file system layers
+
+
+@dataclass(frozen=True)
+class ImageAudit:
+    ref: str  # what the user named
+    id: str
+    tags: tuple[str, ...]
+    digests: tuple[str, ...]
+    architecture: str
+    os: str
+    size: int
+    created: datetime | None
+    layers: tuple[ImageLayer, ...]  # oldest first
+    findings: tuple[Finding, ...]  # most severe first
+    files_scanned: bool  # the layers' files were read (not --no-files)
+    scanned_files: int = 0
+    scanned_bytes: int = 0
+    seconds: float = 0.0
+    redacted: bool = True
+    notes: tuple[str, ...] = ()
+
+    def worst(self) -> Severity | None:
+        return self.findings[0].severity if self.findings else None

@@ -55,7 +55,7 @@ def to_dict(d: Diagnosis) -> dict[str, Any]:
             "cgroup_driver": e.cgroup_driver,
             "logging_driver": e.logging_driver,
         },
-        "findings": [_finding(f) for f in d.findings],
+        "findings": [finding_dict(f) for f in d.findings],
         "logs": {
             "readable": s.logs.readable,
             "error": s.logs.error,
@@ -86,7 +86,7 @@ def _forensics(f: Forensics) -> dict[str, Any]:
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "id": f.id,
         "severity": f.severity.value,

@@ -89,7 +89,7 @@ def render(d: Diagnosis, bundle: list[str] | None = None) -> str:
             out.append(f"| {f.severity.value} | `{f.id}` | {_cell(f.title)} |")
         out.append("")
         for f in d.findings:
-            out += _finding(f)
+            out += finding_lines(f)
     if d.forensics is not None:
         out += _forensics(d.forensics)
     out += _logs(d)
@@ -105,7 +105,7 @@ def render(d: Diagnosis, bundle: list[str] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _finding(f: Finding) -> list[str]:
+def finding_lines(f: Finding) -> list[str]:
     lines = [f"#### `{f.id}` ({f.severity.value}): {_cell(f.title)}", "", _prose(f.explanation), ""]
     if f.evidence:
         lines.append("Evidence:")

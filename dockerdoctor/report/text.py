@@ -60,7 +60,7 @@ def render(d: Diagnosis, color: bool = False) -> str:
     width = max(len(k) for k, _ in rows)
     out += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     for f in d.findings:
-        out += ["", *_finding(f, color)]
+        out += ["", *finding_lines(f, color)]
     if d.forensics is not None:
         out += ["", *_forensics(d.forensics)]
     out += ["", *_logs(d)]
@@ -72,7 +72,7 @@ def render(d: Diagnosis, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _finding(f: Finding, color: bool) -> list[str]:
+def finding_lines(f: Finding, color: bool) -> list[str]:
     head = _paint(f"[{f.severity.value}] {f.id}", _COLOURS[f.severity], color)
     lines = [f"{head}  {clean(f.title)}", _wrap(f.explanation, "    ")]
     if f.evidence:
