@@ -268,7 +268,7 @@ def image(settings: Settings, image_ref: str, fmt: str, output: str | None, fail
       doctor image myorg/api:1.4
       doctor image myorg/api:1.4 --fail-on error --format json -o audit.json
     """
-    from dockerdoctor.audit import audit
+    from dockerdoctor.audit.run import audit
     from dockerdoctor.model import Severity
     from dockerdoctor.report import image as image_report
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from dockerdoctor import engine as eng
 from dockerdoctor import forensics, probe, snapshot
+from dockerdoctor.audit.relevant import facts_for as image_facts
 from dockerdoctor.checks import run_checks
 from dockerdoctor.checks.execfail import exec_failure_texts, wants_probe
 from dockerdoctor.errors import DoctorError, NotFound
@@ -51,7 +52,9 @@ def _probe(client: eng.EngineClient, snap: Snapshot) -> dict[str, Any] | None:
 
 
 def diagnose_snapshot(snap: Snapshot, redact: bool = True) -> Diagnosis:
-    d = Diagnosis(snapshot=snap, findings=run_checks(snap), redacted=False)
+    findings = run_checks(snap)
+    findings = (*findings, *image_facts(snap, findings, None))
+    d = Diagnosis(snapshot=snap, findings=findings, redacted=False)
     return redact_diagnosis(d) if redact else d
 
 
@@ -81,6 +84,8 @@ def diagnose(
             findings = run_checks(combined)
             if "logs-empty" in before and "logs-empty" not in {f.id for f in findings}:
                 findings = (*findings, before["logs-empty"])
+    # the image facts that change how to read this failure (not the whole audit)
+    findings = (*findings, *image_facts(snap, findings, found))
     d = Diagnosis(snapshot=snap, findings=findings, redacted=False, forensics=found)
     return (redact_diagnosis(d) if redact else d), raw
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dockerdoctor.audit.relevant import ROOT_USERS
 from dockerdoctor.audit.scan import Export, Hit
 from dockerdoctor.model import Evidence, Finding, ImageLayer, Severity
 from dockerdoctor.redact import Redactor, is_secret_name
@@ -57,7 +58,6 @@ _SERVICE_CMD = re.compile(r"\b(?:nginx|httpd|apache2|gunicorn|uvicorn|node|java|
                           r"flask|rails|puma|dotnet)\b", re.IGNORECASE)
 _PASSWORD_FLAG = re.compile(r"(?:--?(?:password|passwd|pass|token|secret|api-key|apikey)"
                             r"(?:=|\s+)|-p)(?P<val>[^\s'\"-][^\s'\"]*)", re.IGNORECASE)
-ROOT_USERS = ("", "0", "root", "0:0", "root:root", "0:root", "root:0")
 LARGE_LAYER = 100 * 1024 * 1024  # a layer this big is worth a look
 CACHE_WORTH = 1024 * 1024  # caches smaller than this are not worth a finding
 

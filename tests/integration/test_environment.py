@@ -338,6 +338,21 @@ def test_write_into_a_read_only_bind_mount(lab, tmp_path):
     assert "Read-only file system" in ev
     assert f"Mounts: bind {host} -> /cache (ro)" in ev
     assert "mounted read-only" in f["explanation"]
+    # the image fact that reads it right: root was refused, so the mount refuses it
+    fact = r.finding("image-runs-as-root")
+    assert fact["severity"] == "info" and r.ids[0] == "read-only-fs"
+    assert "Config.User: (unset: root)" in r.evidence_text("image-runs-as-root")
+    assert f"Mounts: bind {host} -> /cache" in r.evidence_text("image-runs-as-root")
+
+
+def test_non_root_denied_gets_no_root_fact(lab, tmp_path):
+    host = tmp_path / "cache"
+    host.mkdir()
+    c = lab.run(BUSYBOX, ["sh", "-c", "touch /cache/warm.lock"], user="1000:1000",
+                volumes={str(host): {"bind": "/cache", "mode": "rw"}})
+    r = lab.inspect(c)
+    assert r.verdict == "permission-denied", r.text
+    assert "image-runs-as-root" not in r.ids
 
 
 # --- no-space ------------------------------------------------------------------------

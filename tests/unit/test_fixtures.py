@@ -207,3 +207,18 @@ def test_first_text_line_is_the_verdict() -> None:
     out = text.render(diag("oom"))
     assert out.splitlines()[0].startswith("✖ ERROR")
     assert "[oom-killed]" in out.splitlines()[0]
+
+
+def test_stop_timeout_of_a_shell_form_command_adds_the_image_fact() -> None:
+    """The image fact explains the stop timeout (sh is PID 1); it is context, never the
+    verdict, and carries the audit's id."""
+    d = diag("stop_timeout")
+    assert ids(d)[0] == "stop-timeout"
+    fact = next(f for f in d.findings if f.id == "image-shell-form")
+    assert fact.severity.value == "info"
+    assert '"sh", "-c"' in evidence(d, "image-shell-form")
+
+
+def test_image_facts_only_when_they_explain_the_failure() -> None:
+    for name in ("missing_env", "oom", "crlf", "healthy", "killed"):
+        assert not [f for f in diag(name).findings if f.id.startswith("image-")], name

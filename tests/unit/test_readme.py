@@ -27,6 +27,15 @@ def _commands(group, prefix="doctor"):
             yield from _commands(command, f"{prefix} {name}")
 
 
+def test_image_catalogue_table_matches_the_code() -> None:
+    block = re.search(r"<!-- image-catalogue:start -->\n(.*?)\n<!-- image-catalogue:end -->",
+                      README, re.S)
+    assert block, "README has no image catalogue block"
+    out = CliRunner().invoke(cli, ["catalogue", "--of", "image", "--format", "markdown"])
+    assert block.group(1).strip() == out.output.strip(), \
+        "stale: paste `doctor catalogue --of image -f markdown`"
+
+
 def test_every_command_and_option_is_documented() -> None:
     for name, command in _commands(cli):
         assert name in README, name
