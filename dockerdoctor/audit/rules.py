@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockerdoctor.audit.relevant import ROOT_USERS
-from dockerdoctor.audit.scan import Export, Hit
 from dockerdoctor.model import Evidence, Finding, ImageLayer, Severity
 from dockerdoctor.redact import Redactor, is_secret_name
 from dockerdoctor.report import size
+
+if TYPE_CHECKING:  # scan.py (tarfile) is imported only when the layers are read
+    from dockerdoctor.audit.scan import Export, Hit
 
 IMAGE_CATALOGUE: dict[str, tuple[Severity, str]] = {
     "image-secret-env": (Severity.ERROR, "a secret-looking ENV with a value, baked into the "

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, cast
 
 HEAD_BYTES = 64 * 1024  # read from files whose content decides (keys, os-release)
+_BUFSIZE = 1 << 20  # tarfile's stream mode skips file contents by reading: in big blocks
 MAX_JSON = 4 * 1024 * 1024  # configs and manifests are small; anything larger is a layer
 
 SHELLS = ("/bin/sh", "/bin/bash", "/bin/ash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash",
@@ -158,7 +159,8 @@ class _Prefixed:
 
 def read_export(chunks: Iterator[bytes]) -> Export:
     """Walk the export stream once; layers are put in order by the manifest at the end."""
-    outer = tarfile.open(fileobj=cast(BinaryIO, _ChunkReader(chunks)), mode="r|")
+    outer = tarfile.open(fileobj=cast(BinaryIO, _ChunkReader(chunks)), mode="r|",
+                         bufsize=_BUFSIZE)
     scans: dict[str, LayerScan] = {}
     small: dict[str, bytes] = {}
     links: dict[str, str] = {}
@@ -213,7 +215,7 @@ def _json(data: bytes | None) -> Any:
 
 def _scan_layer(name: str, f: BinaryIO) -> LayerScan:
     scan = LayerScan(member=name)
-    inner = tarfile.open(fileobj=f, mode="r|")
+    inner = tarfile.open(fileobj=f, mode="r|", bufsize=_BUFSIZE)
     for m in inner:
         cast(Any, inner).members = []
         path = "/" + m.name.lstrip("./").rstrip("/")

@@ -1,6 +1,7 @@
 """`doctor image` reports: text, markdown and JSON (pure: ImageAudit -> str).
 
-Findings are drawn by the same functions as `doctor inspect`'s reports.
+Findings are drawn by the same functions as `doctor inspect`'s reports (imported by the
+renderer that needs them: markdown's tabulate is slow to import).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from typing import Any
 from dockerdoctor.model import ImageAudit, Severity
 from dockerdoctor.report import clean, one_line, size
 from dockerdoctor.report import json as json_report
-from dockerdoctor.report import markdown as md_report
-from dockerdoctor.report import text as text_report
 from dockerdoctor.times import iso
 
 SCHEMA_VERSION = 1
@@ -46,6 +45,7 @@ def verdict_line(a: ImageAudit, color: bool = False) -> str:
 
 
 def render_text(a: ImageAudit, color: bool = False) -> str:
+    from dockerdoctor.report import text as text_report
     out = [verdict_line(a, color), ""]
     rows = [
         ("image", f"{clean(_name(a))} ({a.id[7:19]})"),
@@ -72,6 +72,7 @@ def render_text(a: ImageAudit, color: bool = False) -> str:
 
 
 def render_markdown(a: ImageAudit) -> str:
+    from dockerdoctor.report import markdown as md_report  # tabulate: slow to import
     out = [f"### dockerdoctor image audit: `{_name(a)}`", "",
            f"**{md_report._cell(verdict_line(a))}**", "",
            "| | |", "|---|---|",
