@@ -169,9 +169,10 @@ class Lab:
             time.sleep(0.2)
         raise AssertionError(f"{c.name}: timed out waiting for {what or predicate}")
 
-    def build(self, dockerfile: str, files: dict[str, tuple[bytes | str, int]] | None = None
-              ) -> str:
-        """Build an image from a Dockerfile and files {name: (content, mode)}; no registry."""
+    def build(self, dockerfile: str, files: dict[str, tuple[bytes | str, int]] | None = None,
+              buildargs: dict[str, str] | None = None) -> str:
+        """Build an image from a Dockerfile and files {name: (content, mode)}; no registry.
+        `buildargs` are passed as `docker build --build-arg NAME=VALUE`."""
         tag = f"dockerdoctor-test/{uuid.uuid4().hex[:10]}:{RUN_ID}"
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -184,8 +185,10 @@ class Lab:
                 info.mtime = int(time.time())
                 tar.addfile(info, io.BytesIO(data))
         buf.seek(0)
+        extra = {"buildargs": buildargs} if buildargs else {}
         self.client.images.build(fileobj=buf, custom_context=True, tag=tag, rm=True,
-                                 forcerm=True, labels=self._labels(), network_mode="none")
+                                 forcerm=True, labels=self._labels(), network_mode="none",
+                                 **extra)
         self.images.append(tag)
         return tag
 

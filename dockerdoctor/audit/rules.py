@@ -58,8 +58,18 @@ _REMOTE_ADD = re.compile(r"^ADD (?:--\S+ )*(?P<url>https?://\S+)", re.IGNORECASE
 _SERVICE_CMD = re.compile(r"\b(?:nginx|httpd|apache2|gunicorn|uvicorn|node|java|redis-server|"
                           r"postgres|mysqld|mongod|php-fpm|caddy|traefik|serve|server|"
                           r"flask|rails|puma|dotnet)\b", re.IGNORECASE)
-_PASSWORD_FLAG = re.compile(r"(?:--?(?:password|passwd|pass|token|secret|api-key|apikey)"
-                            r"(?:=|\s+)|-p)(?P<val>[^\s'\"-][^\s'\"]*)", re.IGNORECASE)
+# `--password=x`, `-pass x`: a whole option word (not the `-p` in python3-pip, --prefix or
+# tar -pxf); `-pSECRET` only after the MySQL clients, the one family that takes it so
+_PASSWORD_FLAG = re.compile(r"(?:(?<![\w-])--?(?:password|passwd|pass|token|secret|api-key|"
+                            r"apikey)(?:=|\s+)|\b(?:mysql|mysqladmin|mysqldump|mariadb|"
+                            r"mariadb-dump)\b[^|;&\n]*?\s-p)(?P<val>[^\s'\"-][^\s'\"]*)",
+                            re.IGNORECASE)
+# secret-looking names whose values are public by convention: the official images'
+# GPG_KEY (a key fingerprint), *_FILE (the path of a mounted secret), versions, switches
+_PUBLIC_ENV = re.compile(r"^(?:GPG_KEYS?|[A-Z0-9_]*_GPG_KEYS?|TOKENIZERS_PARALLELISM|"
+                         r"[A-Za-z0-9_]*_(?:FILE|VERSION|ENABLED|DISABLED|SOCK))$",
+                         re.IGNORECASE)
+_SWITCH_VALUES = ("true", "false", "yes", "no", "on", "off", "enabled", "disabled")
 LARGE_LAYER = 100 * 1024 * 1024  # a layer this big is worth a look
 CACHE_WORTH = 1024 * 1024  # caches smaller than this are not worth a finding
 
@@ -105,6 +115,8 @@ def shorten(created_by: str) -> str:
     if not text:
         return "(imported file system)"
     text = re.sub(r"\s+# buildkit$", "", text)
+    if text.startswith("RUN ") and _SHELL_RUN.match(text[4:]):
+        text = text[4:]  # BuildKit: "RUN |1 A=b /bin/sh -c cmd # buildkit"
     nop = _NOP.match(text)
     if nop:
         return text[nop.end():].strip()
@@ -156,12 +168,20 @@ def redactor(facts: Facts, layers: tuple[ImageLayer, ...]) -> Redactor:
 
 
 def _where(layer: ImageLayer | None) -> str:
+    """The whole instruction: clip_source() shortens it, after redaction (a secret cut in
+    two is no longer the value the redactor knows, and its first half would leak)."""
     if layer is None:
         return "image config"
     pos = f"layer {layer.index}, step {layer.step}" if layer.index else f"step {layer.step}"
-    text = layer.instruction if len(layer.instruction) <= 120 else \
-        layer.instruction[:117] + "..."
-    return f"{pos}: {text}"
+    return f"{pos}: {layer.instruction}"
+
+
+def clip_source(source: str, width: int = 120) -> str:
+    """An evidence source with its instruction cut to `width` characters."""
+    pos, sep, text = source.partition(": ")
+    if not sep or not pos.startswith(("layer ", "step ")) or len(text) <= width:
+        return source
+    return f"{pos}: {text[:width - 3]}..."
 
 
 def _step_setting(layers: tuple[ImageLayer, ...], keyword: str, name: str = ""
@@ -176,8 +196,7 @@ def _step_setting(layers: tuple[ImageLayer, ...], keyword: str, name: str = ""
 
 
 def _secret_env(cfg: dict[str, Any], layers: tuple[ImageLayer, ...]) -> list[Finding]:
-    secrets = [item for item in cfg.get("Env") or []
-               if is_secret_name(item.partition("=")[0]) and item.partition("=")[2]]
+    secrets = [item for item in cfg.get("Env") or [] if _secret_env_item(item)]
     if not secrets:
         return []
     names = [s.partition("=")[0] for s in secrets]
@@ -192,8 +211,17 @@ def _secret_env(cfg: dict[str, Any], layers: tuple[ImageLayer, ...]) -> list[Fin
         "Compose secrets) or mount it as a secret file.", ev)]
 
 
+def _secret_env_item(item: str) -> bool:
+    """`NAME=value` with a secret-looking name and a value that could be a secret."""
+    name, _, value = item.partition("=")
+    return (is_secret_name(name) and bool(value) and not _PUBLIC_ENV.match(name)
+            and value.strip().lower() not in _SWITCH_VALUES)
+
+
 def _build_args(created_by: str) -> list[tuple[str, str]]:
-    """The build arguments a legacy-builder RUN line records: `|2 A=x B=y /bin/sh -c`."""
+    """The build arguments a RUN line records: `|2 A=x B=y /bin/sh -c` (legacy builder),
+    `RUN |2 A=x B=y /bin/sh -c ... # buildkit` (BuildKit)."""
+    created_by = created_by.removeprefix("RUN ")
     m = _BUILD_ARGS.match(created_by)
     if not m:
         return []
@@ -364,8 +392,7 @@ def _unpinned(facts: Facts) -> list[Finding]:
         ev.append(Evidence("Config.Labels org.opencontainers.image.base.name",
                            f"{base}: {moving}, no digest"))
     ref = facts.ref
-    if "@sha256:" not in ref and not ref.startswith("sha256:") and not re.fullmatch(
-            r"[0-9a-f]{12,64}", ref):
+    if "@sha256:" not in ref and not ref.startswith("sha256:") and not _is_id(facts, ref):
         tag = ref.rsplit(":", 1)[1] if ":" in ref.split("/")[-1] else ""
         if tag in ("", "latest"):
             ev.append(Evidence("reference", f"{ref}: "
@@ -379,6 +406,18 @@ def _unpinned(facts: Facts) -> list[Finding]:
         "the same file can get different images, and a crash cannot be tied to one build.",
         "Pin by digest: `FROM python:3.12-slim@sha256:...` (and deploy IMAGE@sha256:...); "
         "let a bot (Renovate, Dependabot) move the pin.", ev)]
+
+
+def _is_id(facts: Facts, ref: str) -> bool:
+    """`ref` is the image's id or a prefix of it (docker takes any unique prefix), not a
+    name that happens to be hex."""
+    if not re.fullmatch(r"[0-9a-f]{1,64}", ref):
+        return False
+    image_id = str(facts.inspect.get("Id") or "").removeprefix("sha256:")
+    if not image_id:
+        return len(ref) >= 12
+    tags = facts.inspect.get("RepoTags") or []
+    return image_id.startswith(ref) and f"{ref}:latest" not in tags
 
 
 def _build_tools(export: Export, by_index: dict[int, ImageLayer]) -> list[Finding]:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dockerdoctor.audit.rules import Facts, audit_findings, layers_of, redactor
+from dockerdoctor.audit.rules import Facts, audit_findings, clip_source, layers_of, redactor
 from dockerdoctor.engine import EngineClient
 from dockerdoctor.errors import EngineError, NotFound
 from dockerdoctor.model import Evidence, Finding, ImageAudit
@@ -41,6 +41,10 @@ def audit(client: EngineClient, ref: str, files: bool = True, redact: bool = Tru
         findings = tuple(_redact_finding(f, r.text) for f in findings)
         layers = tuple(dataclasses.replace(x, instruction=r.text(x.instruction))
                        for x in layers)
+    # instructions are shortened only now: a secret cut in two before redaction is no
+    # longer the value the redactor knows, and its first half would be printed
+    findings = tuple(dataclasses.replace(f, evidence=tuple(
+        Evidence(clip_source(e.source), e.text) for e in f.evidence)) for f in findings)
     return ImageAudit(
         ref=ref, id=inspect["Id"], tags=tuple(inspect.get("RepoTags") or ()),
         digests=tuple(inspect.get("RepoDigests") or ()),
