@@ -104,7 +104,7 @@ def measure(args: argparse.Namespace, out: dict[str, Any]) -> None:
 
 
 def summary(out: dict[str, Any]) -> list[list[str]]:
-    rows = [["measure", "value", "target", ""]]
+    rows: list[list[str]] = []
     for label in ("small", "big"):
         r = out.get(label)
         if not r:
