@@ -54,7 +54,10 @@ _SHELL_RUN = re.compile(r"^(?:\|\d+ (?P<args>.*?) )?/bin/(?:ba)?sh -c (?P<cmd>.*
 _BUILD_ARGS = re.compile(r"^\|(?P<n>\d+) ")
 _METADATA = re.compile(r"^(?:ENV|ARG|CMD|ENTRYPOINT|EXPOSE|VOLUME|LABEL|USER|WORKDIR|"
                        r"HEALTHCHECK|STOPSIGNAL|SHELL|ONBUILD|MAINTAINER)\b")
-_REMOTE_ADD = re.compile(r"^ADD (?:--\S+ )*(?P<url>https?://\S+)", re.IGNORECASE)
+# BuildKit keeps the URL; the legacy builder records a download as its bare sha256
+# ("ADD <hex> in /dest"), a local file as "ADD file:<hex> in /dest"
+_REMOTE_ADD = re.compile(r"^ADD (?:--\S+ )*(?:(?P<url>https?://\S+)|(?P<sum>[0-9a-f]{64}) in "
+                         r"(?P<dest>\S+))", re.IGNORECASE)
 _SERVICE_CMD = re.compile(r"\b(?:nginx|httpd|apache2|gunicorn|uvicorn|node|java|redis-server|"
                           r"postgres|mysqld|mongod|php-fpm|caddy|traefik|serve|server|"
                           r"flask|rails|puma|dotnet)\b", re.IGNORECASE)
@@ -368,8 +371,9 @@ def _caches(export: Export, by_index: dict[int, ImageLayer]) -> list[Finding]:
 
 
 def _remote_add(layers: tuple[ImageLayer, ...]) -> list[Finding]:
-    ev = [Evidence(_where(x), m.group("url")) for x in layers
-          for m in [_REMOTE_ADD.match(x.instruction)] if m]
+    ev = [Evidence(_where(x), m.group("url") or f"a download into {m.group('dest')} (the "
+                   "legacy builder records only its checksum, not the URL)")
+          for x in layers for m in [_REMOTE_ADD.match(x.instruction)] if m]
     if not ev:
         return []
     return [_finding(

@@ -409,6 +409,30 @@ def test_large_layer_names_its_run_instruction(cached_audit: Audit) -> None:
     assert top["text"].startswith("120.0 MiB (")
 
 
+def test_remote_add_names_its_layer(mlab: Lab, clean_audit: Audit, tmp_path: Any) -> None:
+    """ADD of a URL, served from this machine (the engine downloads it at build time)."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "install.sh").write_text("echo installing\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/install.sh"
+        image = mlab.build(f"FROM {BUSYBOX}\nADD {url} /opt/install.sh\nUSER 1000\n"
+                           'CMD ["sh", "/opt/install.sh"]\n')
+    finally:
+        server.shutdown()
+    a = audit(image)
+    f = a.finding("image-remote-add")
+    layer = a.layer(starts="ADD ", ends="in /opt/install.sh")
+    assert [e["source"] for e in f["evidence"]] == [a.source_of(layer)]
+    assert "a download into /opt/install.sh" in f["evidence"][0]["text"]
+    assert "image-remote-add" not in clean_audit.ids  # COPY/ADD of local files: not remote
+
+
 def test_no_shell_in_a_scratch_image(scratch_audit: Audit, clean_audit: Audit) -> None:
     f = scratch_audit.finding("image-no-shell")
     assert f["title"] == "No shell in the image (scratch, no OS)"

@@ -61,3 +61,14 @@ def test_buildkit_history_lines_are_read_like_legacy_ones() -> None:
     assert _build_args(line) == [("NPM_TOKEN", "npm_abc123")]
     assert shorten("COPY . /app # buildkit") == "COPY . /app"
     assert shorten("ENV A=1") == "ENV A=1"
+
+
+def test_remote_add_in_both_builders_history() -> None:
+    from dockerdoctor.audit.rules import _REMOTE_ADD, shorten
+
+    buildkit = _REMOTE_ADD.match(shorten("ADD https://example.test/tool.tgz /opt/ # buildkit"))
+    assert buildkit and buildkit.group("url") == "https://example.test/tool.tgz"
+    legacy = _REMOTE_ADD.match(shorten("/bin/sh -c #(nop) ADD " + "ab" * 32 + " in /opt/t.sh "))
+    assert legacy and legacy.group("dest") == "/opt/t.sh"
+    local = shorten("/bin/sh -c #(nop) ADD file:" + "ab" * 32 + " in /opt/t.sh ")
+    assert _REMOTE_ADD.match(local) is None
