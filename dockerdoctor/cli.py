@@ -241,6 +241,83 @@ def shell(settings: Settings, container: str, network: str, toolbox: str | None,
 
 
 @cli.command()
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="The engine's own list filters, as `docker ps --filter` (label=..., "
+                   "name=..., ancestor=..., health=...); repeatable.")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(("created", "restarting", "running", "removing", "paused",
+                                 "exited", "dead")),
+              help="Only containers in this state (repeatable).")
+@click.option("--since", metavar="TIME",
+              help="Only containers created, started or finished since TIME (10m, 2h, "
+                   "2026-01-31T14:00:00Z).")
+@click.option("--project", metavar="NAME", help="Only the containers of this Compose project.")
+@click.option("--host", "hosts", multiple=True, metavar="URL",
+              help="Triage this engine (repeatable: one table with a HOST column; an engine "
+                   "that does not answer is a row, not an error).")
+@click.option("--context", "contexts", multiple=True, metavar="NAME",
+              help="A Docker context to triage (repeatable; like --host).")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "markdown", "json")),
+              default="table", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Containers read side by side, per engine.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="none", show_default=True,
+              help="Exit 5 when a verdict of this severity or worse is found.")
+@click.pass_obj
+def ps(settings: Settings, filters: tuple[str, ...], statuses: tuple[str, ...],
+       since: str | None, project: str | None, hosts: tuple[str, ...],
+       contexts: tuple[str, ...], fmt: str, jobs: int, fail_on: str) -> None:
+    """One verdict per container, running and stopped, most severe first.
+
+    Reads only what a verdict needs (never deep forensics): a running container that is
+    not unhealthy is fine as listed; every other one is checked like `doctor inspect`.
+
+    \b
+    Examples:
+      doctor ps
+      doctor ps --status exited --since 1h
+      doctor ps --project shop -f markdown
+      doctor ps --host unix:///var/run/docker.sock --host ssh://ops@db1
+    """
+    from dockerdoctor import triage
+    from dockerdoctor.engine import EngineClient
+    from dockerdoctor.model import Severity
+    from dockerdoctor.report import ps as ps_report
+
+    flt: dict[str, list[str]] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--filter {item!r}: expected KEY=VALUE, like label=app=web")
+        flt.setdefault(key, []).append(value)
+    if statuses:
+        flt.setdefault("status", []).extend(statuses)
+    if project:
+        flt.setdefault("label", []).append(f"{triage.PROJECT_LABEL}={project}")
+    query = triage.Query(filters=flt, since=_parse_time(since, "since"), jobs=jobs)
+    targets: list[str | None] = [*hosts, *[f"context:{c}" for c in contexts]] or [settings.host]
+
+    def connect(host: str | None) -> EngineClient:
+        if host and host.startswith("context:"):
+            from dockerdoctor.engine import context_host
+
+            return EngineClient(context_host(host[len("context:"):]),
+                                timeout=settings.timeout)
+        return EngineClient(host, timeout=settings.timeout)
+
+    rows = triage.scan_hosts(targets, connect, query)
+    if fmt == "json":
+        body = ps_report.render_json(rows)
+    else:
+        body = ps_report.render_table(rows, markdown=fmt == "markdown")
+    _emit(body, None)
+    if fail_on != "none":
+        worst = triage.worst(rows)
+        if worst is not None and worst.rank >= Severity(fail_on).rank:
+            sys.exit(int(ExitCode.FINDINGS))
+
+
+@cli.command()
 @click.argument("image_ref", metavar="IMAGE")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Report format.")

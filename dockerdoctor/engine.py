@@ -30,6 +30,7 @@ from dockerdoctor.errors import (
     EngineError,
     EngineUnreachable,
     NotFound,
+    UsageError,
 )
 from dockerdoctor.times import iso
 
@@ -989,3 +990,33 @@ def _current_context() -> str:
             return str(json.load(fh).get("currentContext") or "")
     except (OSError, ValueError, AttributeError):
         return ""
+
+
+def context_host(name: str) -> str | None:
+    """The engine URL of the Docker context `name` (None for `default`: the usual one).
+
+    Reads the CLI's context store (~/.docker/contexts/meta/<sha256 of name>/meta.json).
+    """
+    import hashlib
+
+    if name == "default":
+        return None
+    root = os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker")
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    path = os.path.join(root, "contexts", "meta", digest, "meta.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"no Docker context named {name!r} (`docker context ls` lists "
+                         "them)") from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"Docker context {name!r}: cannot read {path}: {e}") from None
+    endpoint = ((meta.get("Endpoints") or {}).get("docker") or {})
+    host = endpoint.get("Host")
+    if not host:
+        raise UsageError(f"Docker context {name!r} has no docker endpoint")
+    if os.path.isdir(os.path.join(root, "contexts", "tls", digest, "docker")):
+        raise UsageError(f"Docker context {name!r} uses TLS: use DOCKER_HOST with "
+                         "DOCKER_TLS_VERIFY and DOCKER_CERT_PATH instead")
+    return str(host)
