@@ -44,7 +44,8 @@ CRASHES = (
     "echo 'connecting to db:5432'; echo 'Error: connect ECONNREFUSED 10.0.0.5:5432' >&2; "
     "exit 1",
     "echo 'FATAL: could not open /etc/app/config.yml: No such file or directory' >&2; exit 1",
-    "echo 'processing'; kill -9 $$",
+    "echo 'resizing upload 8f3a2c.jpg'; echo 'Segmentation fault (core dumped)' >&2; "
+    "exit 139",
 )
 
 

@@ -121,7 +121,10 @@ def _row(client: EngineClient, host: str, c: dict[str, Any], info: dict[str, Any
         inspect = client.inspect(c["Id"])
         tty = bool((inspect.get("Config") or {}).get("Tty"))
         try:
-            logs = client.logs(c["Id"], tty, LogOptions(tail=LOG_TAIL))
+            logs = client.logs(c["Id"], tty, LogOptions(tail=LOG_TAIL)) \
+                if _logs_matter(inspect) else {"lines": [], "readable": False,
+                                                "truncated": False, "tail": 0,
+                                                "error": "not read (a clean exit)"}
         except NotFound:
             return None
         except DoctorError as e:
@@ -139,6 +142,19 @@ def _row(client: EngineClient, host: str, c: dict[str, Any], info: dict[str, Any
     seen = max((t for t in (st.finished_at, st.started_at, _created(c)) if t), default=None)
     return Row(**{**base, "state": st.status or base["state"]},
                verdict=findings[0] if findings else None, last_seen=seen)
+
+
+def _logs_matter(inspect: dict[str, Any]) -> bool:
+    """A batch job that exited 0 needs no logs for its verdict: only a crash, or a service
+    that exited (restart policy, ports, health check) is explained from them."""
+    st = inspect.get("State") or {}
+    cfg = inspect.get("Config") or {}
+    host = inspect.get("HostConfig") or {}
+    if st.get("Status") != "exited" or st.get("ExitCode") != 0 or st.get("OOMKilled"):
+        return True
+    policy = (host.get("RestartPolicy") or {}).get("Name") or "no"
+    return bool(policy != "no" or cfg.get("ExposedPorts") or host.get("PortBindings")
+                or cfg.get("Healthcheck"))
 
 
 _STATES = ("dead", "restarting", "exited", "created", "paused", "running", "")
