@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from dockerdoctor import __version__
-from dockerdoctor.errors import DoctorError, ExitCode, UsageError
+from dockerdoctor.errors import DoctorError, ExitCode, NotFound, UsageError
 
 FORMATS = ("text", "markdown", "json")
 SEVERITIES = ("error", "warning", "info", "none")
@@ -143,10 +143,19 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     refs = list(containers) or [diagnose.most_recent_failure(client)]
     results = []
     first_error: DoctorError | None = None
+    services: list[Any] = []  # Swarm services named instead of containers
     for ref in refs:
         try:
-            d, raw = diagnose.diagnose(client, ref, options, redact=not no_redact,
-                                       deep=deep_options, progress=_progress())
+            try:
+                d, raw = diagnose.diagnose(client, ref, options, redact=not no_redact,
+                                           deep=deep_options, progress=_progress())
+            except NotFound:
+                service = client.swarm_service(ref) if containers else None
+                if service is None:
+                    raise
+                services.append(_service_report(client, service, options, no_redact,
+                                                deep_options))
+                continue
             results.append(d)
             if bundle_path:
                 _write_bundle(d, raw, bundle_path, bundle_max_mb, not no_redact)
@@ -158,6 +167,11 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     if no_redact:
         click.echo("doctor: warning: secrets are not redacted in this report", err=True)
     use_color = _use_color(color, output)
+    if services:
+        _emit(_services_body(services, results, fmt, use_color), output)
+        _exit_for(fail_on, [*[f for d in results for f in d.findings],
+                            *[f for r in services for f in r.findings]], first_error)
+        return
     # only the renderer asked for is imported (tabulate is slow to import)
     if fmt == "json":
         from dockerdoctor.report import json as json_report
@@ -263,10 +277,12 @@ def shell(settings: Settings, container: str, network: str, toolbox: str | None,
               help="Containers read side by side, per engine.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="none", show_default=True,
               help="Exit 5 when a verdict of this severity or worse is found.")
+@click.option("--swarm", is_flag=True,
+              help="List the Swarm services with failing tasks instead (on a manager).")
 @click.pass_obj
 def ps(settings: Settings, filters: tuple[str, ...], statuses: tuple[str, ...],
        since: str | None, project: str | None, hosts: tuple[str, ...],
-       contexts: tuple[str, ...], fmt: str, jobs: int, fail_on: str) -> None:
+       contexts: tuple[str, ...], fmt: str, jobs: int, fail_on: str, swarm: bool) -> None:
     """One verdict per container, running and stopped, most severe first.
 
     Reads only what a verdict needs (never deep forensics): a running container that is
@@ -305,6 +321,16 @@ def ps(settings: Settings, filters: tuple[str, ...], statuses: tuple[str, ...],
                                 timeout=settings.timeout)
         return EngineClient(host, timeout=settings.timeout)
 
+    if swarm:
+        from dockerdoctor import swarm as swarm_mod
+        from dockerdoctor.report import swarm as swarm_report
+
+        if len(targets) > 1:
+            raise UsageError("--swarm takes one engine (a manager of the swarm)")
+        reports = swarm_mod.failing_services(connect(targets[0]))
+        _emit(swarm_report.render_services(reports, fmt), None)
+        _exit_for(fail_on, [f for r in reports for f in r.findings], None)
+        return
     rows = triage.scan_hosts(targets, connect, query)
     if fmt == "json":
         body = ps_report.render_json(rows)
@@ -565,6 +591,42 @@ def _render(d: Any, fmt: str, color: bool) -> str:
     return text.render(d, color=color)
 
 
+def _service_report(client: Any, service: dict[str, Any], options: Any, no_redact: bool,
+                    deep: Any) -> Any:
+    from dockerdoctor import diagnose, swarm
+
+    return swarm.report(client, service, lambda cid: diagnose.diagnose(
+        client, cid, options, redact=not no_redact, deep=deep)[0])
+
+
+def _services_body(services: list[Any], results: list[Any], fmt: str, color: bool) -> str:
+    """Swarm service reports (and any container reports asked for with them)."""
+    import json
+
+    from dockerdoctor.report import json as json_report
+    from dockerdoctor.report import swarm as swarm_report
+
+    if fmt == "json":
+        items = [swarm_report.to_dict(r) for r in services] + [json_report.to_dict(d)
+                                                               for d in results]
+        return json.dumps(items[0] if len(items) == 1 else items, indent=2,
+                          ensure_ascii=False) + "\n"
+    parts = [swarm_report.render_markdown(r) if fmt == "markdown"
+             else swarm_report.render_text(r, color) for r in services]
+    parts += [_render(d, fmt, color) for d in results]
+    return ("\n---\n\n" if fmt == "markdown" else "\n" + "─" * 60 + "\n\n").join(parts)
+
+
+def _exit_for(fail_on: str, findings: list[Any], first_error: DoctorError | None) -> None:
+    from dockerdoctor.model import Severity
+
+    if first_error is not None:
+        sys.exit(int(first_error.exit_code))
+    if fail_on != "none" and any(f.severity.rank >= Severity(fail_on).rank
+                                 for f in findings):
+        sys.exit(int(ExitCode.FINDINGS))
+
+
 def _write_bundle(d: Any, raw: dict[str, Any], path: str, max_mb: int, redact: bool) -> None:
     from dockerdoctor import bundle
     from dockerdoctor.report import json as json_report
@@ -591,8 +653,10 @@ def _progress() -> Any:
 @cli.command()
 @click.option("--format", "-f", "fmt", type=click.Choice(("text", "markdown", "json")),
               default="text", show_default=True)
-@click.option("--of", "of", type=click.Choice(("inspect", "image")), default="inspect",
-              show_default=True, help="The findings of `doctor inspect` or of `doctor image`.")
+@click.option("--of", "of", type=click.Choice(("inspect", "image", "swarm")),
+              default="inspect", show_default=True,
+              help="The findings of `doctor inspect` (containers), of `doctor image`, or "
+                   "of Swarm services.")
 def catalogue(fmt: str, of: str) -> None:
     """List every finding id dockerdoctor can report, with its usual severity.
 
@@ -607,6 +671,8 @@ def catalogue(fmt: str, of: str) -> None:
 
     if of == "image":
         from dockerdoctor.audit.rules import IMAGE_CATALOGUE as CATALOGUE
+    elif of == "swarm":
+        from dockerdoctor.swarm import SWARM_CATALOGUE as CATALOGUE
     else:
         from dockerdoctor.checks import CATALOGUE
 

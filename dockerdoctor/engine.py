@@ -208,6 +208,28 @@ class EngineClient:
         except self._not_found:
             return []
 
+    # -- Swarm: services and their tasks (a manager answers; a worker cannot) ----------
+
+    def swarm_services(self, filters: dict | None = None) -> list[dict[str, Any]]:
+        return self._call("list services", lambda: self.api.services(filters=filters)) or []
+
+    def swarm_service(self, ref: str) -> dict[str, Any] | None:
+        """The service named or with id `ref`; None when there is none (or no swarm)."""
+        try:
+            return self._call("inspect service", lambda: self.api.inspect_service(ref))
+        except self._not_found:
+            return None
+        except EngineError as e:
+            if "not a swarm manager" in e.message or "swarm" in e.message.lower():
+                return None
+            raise
+
+    def swarm_tasks(self, filters: dict | None = None) -> list[dict[str, Any]]:
+        return self._call("list tasks", lambda: self.api.tasks(filters=filters)) or []
+
+    def swarm_nodes(self) -> list[dict[str, Any]]:
+        return self._call("list nodes", lambda: self.api.nodes()) or []
+
     def save(self, image_id: str, consume: Callable[[Iterator[bytes]], Any]) -> Any:
         """Stream the image's export (`docker save`: a tar of its layers and config) to
         `consume(chunks)` and return what it returns; nothing is held in memory here."""
@@ -957,6 +979,21 @@ class _LiteAPI:
 
     def history(self, image: str) -> Any:
         return self._json(self._url("/images/{0}/history", image))
+
+    def services(self, filters: dict | None = None) -> Any:
+        params = {"filters": json.dumps(filters)} if filters else None
+        return self._json(self._url("/services"), params)
+
+    def inspect_service(self, ref: str) -> Any:
+        return self._json(self._url("/services/{0}", ref))
+
+    def tasks(self, filters: dict | None = None) -> Any:
+        params = {"filters": json.dumps(filters)} if filters else None
+        return self._json(self._url("/tasks"), params)
+
+    def nodes(self, filters: dict | None = None) -> Any:
+        params = {"filters": json.dumps(filters)} if filters else None
+        return self._json(self._url("/nodes"), params)
 
 
 def _lite_target(host: str | None) -> tuple[str, str, int] | None:

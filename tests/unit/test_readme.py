@@ -36,6 +36,15 @@ def test_image_catalogue_table_matches_the_code() -> None:
         "stale: paste `doctor catalogue --of image -f markdown`"
 
 
+def test_swarm_catalogue_table_matches_the_code() -> None:
+    block = re.search(r"<!-- swarm-catalogue:start -->\n(.*?)\n<!-- swarm-catalogue:end -->",
+                      README, re.S)
+    assert block, "README has no swarm catalogue block"
+    out = CliRunner().invoke(cli, ["catalogue", "--of", "swarm", "--format", "markdown"])
+    assert block.group(1).strip() == out.output.strip(), \
+        "stale: paste `doctor catalogue --of swarm -f markdown`"
+
+
 def test_every_command_and_option_is_documented() -> None:
     for name, command in _commands(cli):
         assert name in README, name
