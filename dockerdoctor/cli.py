@@ -105,11 +105,15 @@ def _use_color(choice: str, output: str | None) -> bool:
               help="Also write an attachable bundle: PATH.tar.gz, or a new directory.")
 @click.option("--bundle-max-mb", type=click.IntRange(1, 1024), default=10, show_default=True,
               help="Cap on the bundle's size; what does not fit is listed in its manifest.")
+@click.option("--project", metavar="NAME",
+              help="Every container of this Compose project in one report, and how their "
+                   "failures relate.")
 @click.pass_obj
 def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: str | None,
             tail: int, since: str | None, until: str | None, fail_on: str, no_redact: bool,
             color: str, deep: bool | None, keep_debug_image: bool, deep_timeout: int,
-            toolbox: str | None, bundle_path: str | None, bundle_max_mb: int) -> None:
+            toolbox: str | None, bundle_path: str | None, bundle_max_mb: int,
+            project: str | None) -> None:
     """Explain why a container failed, from its state, exit code, events and logs.
 
     With no ID, diagnoses the container that failed most recently. Reads only: the
@@ -140,6 +144,21 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
                                keep_image=keep_debug_image, timeout=float(deep_timeout),
                                toolbox=toolbox or "")
     client = settings.client()
+    if project:
+        if containers or bundle_path:
+            raise UsageError("--project takes no container IDs and no --bundle")
+        from dockerdoctor import compose
+        from dockerdoctor.report import compose as compose_report
+
+        r = compose.report(client, project, lambda cid: diagnose.diagnose(
+            client, cid, options, redact=not no_redact, deep=deep_options)[0])
+        body = (compose_report.render_json(r) if fmt == "json" else
+                compose_report.render_markdown(r) if fmt == "markdown" else
+                compose_report.render_text(r, _use_color(color, output)))
+        _emit(body, output)
+        _exit_for(fail_on, [f for m in r.members if m.diagnosis for f in m.diagnosis.findings],
+                  None)
+        return
     refs = list(containers) or [diagnose.most_recent_failure(client)]
     results = []
     first_error: DoctorError | None = None

@@ -78,15 +78,25 @@ def scan(connect: Callable[[], EngineClient], host: str, query: Query,
     return rows
 
 
+class Rows(list[Row]):
+    """The rows of a scan, and how many engines it asked: with several, the table has a
+    HOST column even when all the rows come from one of them."""
+
+    engines: int = 1
+
+
 def scan_hosts(hosts: list[str | None], connect: Callable[[str | None], EngineClient],
-               query: Query) -> list[Row]:
-    """Several engines side by side; the rows sorted most severe first."""
+               query: Query) -> Rows:
+    """Several engines side by side (one given twice is scanned once); the rows sorted
+    most severe first."""
+    hosts = list(dict.fromkeys(hosts))
     tolerant = len(hosts) > 1
     with ThreadPoolExecutor(max_workers=max(1, min(len(hosts), 8))) as pool:
         results = list(pool.map(
             lambda h: scan(lambda: connect(h), _host_label(h), query, tolerant), hosts))
-    rows = [r for rs in results for r in rs]
+    rows = Rows(r for rs in results for r in rs)
     rows.sort(key=lambda r: (-r.rank, _state_order(r.state), r.host, r.name))
+    rows.engines = len(hosts)
     return rows
 
 

@@ -26,7 +26,8 @@ def _verdict(r: Row) -> tuple[str, str]:
 def render_table(rows: list[Row], markdown: bool = False) -> str:
     from tabulate import tabulate  # slow to import: only here
 
-    hosts = len({r.host for r in rows}) > 1
+    # several engines asked (triage.Rows says how many), or rows from several
+    hosts = getattr(rows, "engines", 1) > 1 or len({r.host for r in rows}) > 1
     compose = any(r.project for r in rows)
     headers = (["host"] if hosts else []) + ["container"] + (
         ["project/service"] if compose else []) + ["image", "status", "verdict", "reason"]
