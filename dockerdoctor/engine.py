@@ -99,6 +99,10 @@ class EngineClient:
         self._api_error: tuple[type[BaseException], ...] = (_LiteAPIError,)
         self._conn_error: tuple[type[BaseException], ...] = (_LiteConnectionError,)
         self._req_error: tuple[type[BaseException], ...] = ()
+        # requests side by side: each is one connection; over ssh:// each connection is an
+        # ssh session, and sshd allows 10 per connection by default (MaxSessions)
+        self._slots = threading.BoundedSemaphore(
+            4 if (host or os.environ.get("DOCKER_HOST", "")).startswith("ssh://") else 64)
         target = _lite_target(host)
         if target is not None:
             try:
@@ -122,6 +126,14 @@ class EngineClient:
         self._api_error += (docker.errors.APIError,)
         self._conn_error += (requests.exceptions.ConnectionError,)
         self._req_error += (requests.exceptions.RequestException,)
+        if (self.host or "").startswith("ssh://"):
+            try:
+                import paramiko
+            except ImportError:
+                raise UsageError(f"{self.host}: ssh:// engines need paramiko: "
+                                 "pip install 'dockerdoctor[ssh]'") from None
+            # a refused port, a rejected key, a channel the server will not open
+            self._conn_error += (paramiko.SSHException, OSError)
         try:
             if self.host:
                 self.client = docker.DockerClient(base_url=self.host, version="auto",
@@ -132,13 +144,16 @@ class EngineClient:
             raise _explain_connection_error(e, self.where) from e
         except requests.exceptions.RequestException as e:
             raise _explain_connection_error(e, self.where) from e
+        except self._conn_error as e:
+            raise _explain_connection_error(e, self.where) from e
         return self.client.api
 
     # -- error translation -----------------------------------------------------------
 
     def _call(self, what: str, fn: Callable[[], Any], ref: str | None = None) -> Any:
         try:
-            return fn()
+            with self._slots:
+                return fn()
         except self._not_found as e:
             if ref is not None and _is_ambiguous(e):
                 raise AmbiguousReference(_ambiguous_message(ref)) from e
@@ -608,7 +623,10 @@ class ArtifactEngine:
         changes = [f"LABEL {k}={json.dumps(v)}" for k, v in labels.items()]
         result = self._send("commit", "POST", "/commit", params={
             "container": cid, "repo": repository, "tag": tag, "pause": "false",
-            "changes": changes, "comment": "dockerdoctor debug copy (forensics)"})
+            "changes": changes, "comment": "dockerdoctor debug copy (forensics)"},
+            # the body is the container config to merge ({}: none). Docker takes an empty
+            # body; Podman (4.3.1) decodes it as JSON and answers 500 "Decode(): EOF"
+            body={})
         return str(result["Id"])
 
     def create(self, image: str, labels: dict[str, str], network: str = "none",
