@@ -99,6 +99,7 @@ class EngineClient:
         self._api_error: tuple[type[BaseException], ...] = (_LiteAPIError,)
         self._conn_error: tuple[type[BaseException], ...] = (_LiteConnectionError,)
         self._req_error: tuple[type[BaseException], ...] = ()
+        self._podman: bool | None = None
         # requests side by side: each is one connection; over ssh:// each connection is an
         # ssh session, and sshd allows 10 per connection by default (MaxSessions)
         self._slots = threading.BoundedSemaphore(
@@ -163,6 +164,13 @@ class EngineClient:
         except self._api_error as e:
             if ref is not None and _is_ambiguous(e):
                 raise AmbiguousReference(_ambiguous_message(ref)) from e
+            if _podman_gone(e):
+                # Docker answers 404 here; Podman 4.3.1 answers some reads of a container
+                # removed meanwhile with a 500 that says so (logs: "failed to obtain logs
+                # for Container 'x': ... no such container")
+                raise NotFound(f"no such container: {ref}" if ref else
+                               f"{what}: the container is gone ({_api_error_text(e)})"
+                               ) from e
             raise EngineError(f"{what}: the engine answered {_api_error_text(e)}") from e
         except self._conn_error as e:
             raise _explain_connection_error(e, self.where) from e
@@ -208,16 +216,35 @@ class EngineClient:
     def version(self) -> dict[str, Any]:
         return self._call("engine version", self.api.version)
 
+    @property
+    def is_podman(self) -> bool:
+        """Whether this is Podman's Docker-compatible service (`podman system service`):
+        its /version lists a "Podman Engine" component. Read once."""
+        if self._podman is None:
+            try:
+                self._podman = _is_podman(self.version())
+            except DoctorError:
+                self._podman = False
+        return self._podman
+
     def diff(self, cid: str) -> list[dict[str, Any]]:
+        # Podman 4.3.1 answers a diff it cannot make (the container's layer is gone, as
+        # when it is being removed) with 500 "<id> not found: layer not known" where Docker
+        # says 404: an EngineError, so collect() notes "could not read changes" and the
+        # diagnosis goes on without the diff.
         return self._call("diff", lambda: self.api.diff(cid)) or []
 
     def image(self, image_id: str) -> dict[str, Any] | None:
+        if image_id in ("", "sha256:"):
+            return None  # Podman's `--rootfs` containers have no image: Image "sha256:"
         try:
             return self._call("image inspect", lambda: self.api.inspect_image(image_id))
         except self._not_found:
             return None
 
     def history(self, image_id: str) -> list[dict[str, Any]]:
+        if image_id in ("", "sha256:"):
+            return []
         try:
             return self._call("image history", lambda: self.api.history(image_id)) or []
         except self._not_found:
@@ -274,6 +301,13 @@ class EngineClient:
             "until": f"{now:.9f}",
             "filters": json.dumps({"container": [cid], "type": ["container"]}),
         }
+        if self.is_podman:
+            # Podman 4.3.1 streams until `until` and, when `until` is now or in the past,
+            # closes the stream before it sent anything (or some of it, at random): always
+            # empty. `stream=false` (Podman's own, not Docker's) returns the events it has,
+            # at once: send that instead of `until`.
+            del params["until"]
+            params["stream"] = "false"
 
         def fetch() -> list[dict[str, Any]]:
             res = self.api._get(self.api._url("/events"), params=params, stream=True)
@@ -398,6 +432,35 @@ def _is_ambiguous(e: Any) -> bool:
 
 def _ambiguous_message(ref: str) -> str:
     return f"{ref!r} matches more than one container: give more characters of the id, or the name"
+
+
+def _is_podman(version: dict[str, Any] | None) -> bool:
+    return any(isinstance(c, dict) and c.get("Name") == "Podman Engine"
+               for c in (version or {}).get("Components") or ())
+
+
+def _podman_start_failed(inspect: dict[str, Any], events: list[dict[str, Any]] | None
+                         ) -> str | None:
+    """Podman (4.3.1) keeps no trace of why a start failed (an exec failure of `podman
+    run`): State stays "created" with no Error and exit code 0, where Docker records
+    State.Error. Its events still show that a start was tried: a "cleanup" without a
+    "start"."""
+    state = inspect.get("State") or {}
+    if state.get("Status") != "created" or state.get("Error") or not events:
+        return None
+    actions = {e.get("Action") or e.get("status") for e in events}
+    if "cleanup" not in actions or "start" in actions:
+        return None
+    return ("Podman tried to start this container and it failed (its events: create, "
+            "cleanup, no start), but Podman does not record why: `podman start -a "
+            f"{str(inspect.get('Id', ''))[:12]}` shows the error")
+
+
+def _podman_gone(e: Any) -> bool:
+    """A 500 that means "no such container": Podman's (4.3.1) answer where Docker's is a
+    404, e.g. logs of a container removed between its lookup and the read."""
+    return getattr(e, "status_code", None) == 500 and \
+        "no such container" in _api_error_text(e).lower()
 
 
 def _logs_unreadable(e: Any) -> bool:
@@ -593,6 +656,10 @@ def collect(engine: EngineClient, ref: str, options: LogOptions) -> dict[str, An
             notes.append(f"could not read {name}: {value.message}")
         else:
             raise value
+    if _is_podman(raw.get("version")):
+        failed = _podman_start_failed(inspect, raw.get("events"))
+        if failed:
+            notes.append(failed)
     raw["notes"] = notes
     return raw
 

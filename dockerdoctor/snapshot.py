@@ -79,6 +79,10 @@ def container_from_inspect(d: dict[str, Any]) -> Container:
     restart = host.get("RestartPolicy") or {}
     log_config = host.get("LogConfig") or {}
     health = state.get("Health")
+    if health and not health.get("Status") and not health.get("Log"):
+        # Podman (4.3.1) sends an empty Health ({"Status": "", "Log": null}) for every
+        # container; Docker sends Health only when there is a health check
+        health = None
     stop_timeout = config.get("StopTimeout")
     return Container(
         id=d.get("Id", ""),
