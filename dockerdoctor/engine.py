@@ -88,6 +88,12 @@ class EngineClient:
     """A connection to one engine. All reads dockerdoctor does go through here."""
 
     def __init__(self, host: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> None:
+        if host is None and not os.environ.get("DOCKER_HOST"):
+            # the Docker CLI's current context (DOCKER_CONTEXT, or `docker context use`),
+            # read from its context store: docker-py 7.1's from_env() ignores it
+            context = os.environ.get("DOCKER_CONTEXT") or _current_context()
+            if context and context != "default":
+                host = context_host(context)
         where = host or _default_host()
         self.where = where
         self.host = host
@@ -1087,13 +1093,7 @@ def _lite_target(host: str | None) -> tuple[str, str, int] | None:
     if host is None:
         if env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_CERT_PATH"):
             return None
-        if env.get("DOCKER_CONTEXT") and env["DOCKER_CONTEXT"] != "default":
-            return None
-        host = env.get("DOCKER_HOST")
-        if not host:
-            if _current_context() not in ("", "default"):
-                return None
-            host = "unix:///var/run/docker.sock"
+        host = env.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     if host.startswith("unix://"):
         return ("unix", host[len("unix://"):] or "/var/run/docker.sock", 0)
     if host.startswith("tcp://") and not (env.get("DOCKER_TLS_VERIFY")

@@ -62,12 +62,13 @@ def scan(connect: Callable[[], EngineClient], host: str, query: Query,
     one row when `tolerant` (several engines), else its error is raised."""
     try:
         client = connect()
+        host = host or client.where  # the engine it talked to (DOCKER_HOST, a context)
         listed = client.list_containers(all=True, filters=query.filters or None)
         info, version = client.info(), client.version()
     except DoctorError as e:
         if not tolerant:
             raise
-        return [Row(host=host, id="", name="", image="", state="", status="",
+        return [Row(host=host or "default", id="", name="", image="", state="", status="",
                     error=e.message)]
     with ThreadPoolExecutor(max_workers=max(1, query.jobs)) as pool:
         rows = [r for r in pool.map(lambda c: _row(client, host, c, info, version), listed)
@@ -101,7 +102,7 @@ def scan_hosts(hosts: list[str | None], connect: Callable[[str | None], EngineCl
 
 
 def _host_label(host: str | None) -> str:
-    return host or "default"
+    return host or ""  # filled in from the client once connected
 
 
 def _created(c: dict[str, Any]) -> datetime | None:
