@@ -37,6 +37,11 @@ from dockerdoctor.times import iso
 MAX_LINE_CHARS = 8192  # a longer log line is cut; memory stays bounded
 MAX_TAIL = 100_000
 DEFAULT_TIMEOUT = 60
+# Over ssh:// every HTTP connection is an ssh session running `docker system dial-stdio`,
+# and sshd allows 10 per connection by default (MaxSessions). docker-py's ssh transport
+# seldom reuses a connection, and a closed session lingers until dial-stdio exits: with
+# 4 requests in flight a deep diagnosis hit the limit (measured), with 1 it never does.
+_SSH_POOL = 1
 
 _TS = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?")
 _STREAMS = {0: "stdin", 1: "stdout", 2: "stderr"}
@@ -109,7 +114,8 @@ class EngineClient:
         # requests side by side: each is one connection; over ssh:// each connection is an
         # ssh session, and sshd allows 10 per connection by default (MaxSessions)
         self._slots = threading.BoundedSemaphore(
-            4 if (host or os.environ.get("DOCKER_HOST", "")).startswith("ssh://") else 64)
+            _SSH_POOL if (host or os.environ.get("DOCKER_HOST", "")).startswith("ssh://")
+            else 64)
         target = _lite_target(host)
         if target is not None:
             try:
@@ -143,8 +149,9 @@ class EngineClient:
             self._conn_error += (paramiko.SSHException, OSError)
         try:
             if self.host:
-                self.client = docker.DockerClient(base_url=self.host, version="auto",
-                                                  timeout=self.timeout)
+                self.client = docker.DockerClient(
+                    base_url=self.host, version="auto", timeout=self.timeout,
+                    max_pool_size=_SSH_POOL if self.host.startswith("ssh://") else 10)
             else:
                 self.client = docker.from_env(timeout=self.timeout)
         except docker.errors.DockerException as e:
@@ -290,7 +297,7 @@ class EngineClient:
                 api._raise_for_status(res)
                 return consume(_raw_chunks(res, 1 << 20))
             finally:
-                res.close()
+                _close(res)
 
         return self._call("image export", fetch)
 
@@ -321,7 +328,7 @@ class EngineClient:
                 self.api._raise_for_status(res)
                 body = b"".join(_raw_chunks(res))
             finally:
-                res.close()
+                _close(res)
             out = []
             for line in body.splitlines():
                 try:
@@ -370,7 +377,7 @@ class EngineClient:
                         reader.feed(_STREAMS.get(stream_id, "stdout"), payload)
                 reader.flush()
             finally:
-                res.close()
+                _close(res)
             truncated = len(lines) > tail
             if truncated:
                 lines.popleft()
@@ -414,7 +421,7 @@ class EngineClient:
                 self.api._raise_for_status(res)
                 return _first_tar_member(_raw_chunks(res), limit)
             finally:
-                res.close()
+                _close(res)
 
         return self._call("read file", fetch)
 
@@ -474,6 +481,19 @@ def _logs_unreadable(e: Any) -> bool:
     return getattr(e, "status_code", None) == 501 or "does not support reading" in text or (
         "log driver" in text and "cannot read" in text
     )
+
+
+def _close(res: Any) -> None:
+    """Done with a response. A docker-py response read to its end goes back to its pool
+    (`close()` would drop the connection: over ssh:// every request would then open an ssh
+    session, and sshd refuses the eleventh while old ones wind down); anything else is
+    closed."""
+    raw = getattr(res, "raw", None)
+    if raw is not None and raw is not res and getattr(raw, "closed", False) and hasattr(
+            raw, "release_conn"):
+        raw.release_conn()
+        return
+    res.close()
 
 
 def _raw_chunks(res: Any, size: int = 65536) -> Iterator[bytes]:
@@ -794,7 +814,7 @@ def read_tree(engine: EngineClient, cid: str, path: str, want: Callable[[str, in
             api._raise_for_status(res)
             return _walk_tar(_raw_chunks(res), want, max_stream)
         finally:
-            res.close()
+            _close(res)
 
     return engine._call("read files", fetch)
 
