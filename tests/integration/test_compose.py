@@ -109,3 +109,68 @@ def test_project_errors(project: Any) -> None:
     assert p.returncode == 2 and "--project takes no container IDs" in p.stderr
     assert doctor("inspect", "--project", PROJECT, "--fail-on", "error",
                   timeout=180).returncode in (5,)
+
+
+COMPOSE_FILE = """\
+version: "2.4"
+services:
+  db:
+    image: {busybox}
+    command:
+      - sh
+      - -c
+      - echo 'FATAL: data directory /var/lib/db has wrong ownership' >&2; exit 1
+  api:
+    image: {python}
+    environment:
+      PYTHONUNBUFFERED: "1"
+    command:
+      - python3
+      - -c
+      - |
+        import socket
+        print('starting: connecting to db:5432')
+        socket.create_connection(('db', 5432), timeout=5)
+networks:
+  default:
+    internal: true
+"""
+
+
+def test_project_started_by_docker_compose(docker_client: Any, tmp_path: Any) -> None:
+    """The same, with a project `docker-compose` (Debian's) started from a compose file."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import IN_CI
+
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        if IN_CI:
+            pytest.fail("CI=true and docker-compose is missing (scripts/ensure-engine installs "
+                        "it)", pytrace=False)
+        pytest.skip("docker-compose is not installed")
+    name = f"dc{RUN_ID}"
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_FILE.format(busybox=BUSYBOX,
+                                                                     python=PYTHON))
+
+    def compose(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, "-p", name, *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+
+    try:
+        assert compose("up", "-d", "db").returncode == 0
+        wait_exited(docker_client.containers.get(f"{name}_db_1"))
+        assert compose("up", "-d", "--no-deps", "api").returncode == 0
+        wait_exited(docker_client.containers.get(f"{name}_api_1"))
+        p = doctor("inspect", "--project", name, "--format", "json", timeout=180)
+        assert p.returncode == 0, p.stderr
+        r = json.loads(p.stdout)
+        assert {s["service"] for s in r["services"]} == {"db", "api"}
+        assert [(x["from"], x["to"], x["kind"]) for x in r["links"]] == \
+            [("api", "db", "crashed-first")]
+        rows = doctor("ps", "--project", name, "--format", "json").stdout
+        assert {c["service"] for c in json.loads(rows)["containers"]} == {"db", "api"}
+    finally:
+        down = compose("down", "-v")
+        assert down.returncode == 0, down.stderr
