@@ -119,7 +119,7 @@ services:
     command:
       - sh
       - -c
-      - echo 'FATAL: data directory /var/lib/db has wrong ownership' >&2; exit 1
+      - "echo 'FATAL: data directory /var/lib/db has wrong ownership' >&2; exit 1"
   api:
     image: {python}
     environment:
