@@ -128,7 +128,6 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
     from dockerdoctor import diagnose
     from dockerdoctor.engine import LogOptions
     from dockerdoctor.forensics import DeepOptions
-    from dockerdoctor.model import Severity
 
     options = LogOptions(tail=tail, since=_parse_time(since, "since"),
                          until=_parse_time(until, "until"))
@@ -191,28 +190,14 @@ def inspect(settings: Settings, containers: tuple[str, ...], fmt: str, output: s
         _exit_for(fail_on, [*[f for d in results for f in d.findings],
                             *[f for r in services for f in r.findings]], first_error)
         return
-    # only the renderer asked for is imported (tabulate is slow to import)
-    if fmt == "json":
+    if fmt == "json" and len(refs) > 1:
         from dockerdoctor.report import json as json_report
 
-        body = (json_report.render(results[0]) if len(refs) == 1
-                else json_report.render_many(results))
-    elif fmt == "markdown":
-        from dockerdoctor.report import markdown
-
-        body = "\n---\n\n".join(markdown.render(d) for d in results)
+        body = json_report.render_many(results)
     else:
-        from dockerdoctor.report import text
-
-        rule = "\n" + "─" * 60 + "\n\n"
-        body = rule.join(text.render(d, color=use_color) for d in results)
+        body = _SEPARATOR[fmt].join(_render(d, fmt, use_color) for d in results)
     _emit(body, output)
-    if first_error is not None:
-        sys.exit(int(first_error.exit_code))
-    if fail_on != "none":
-        threshold = Severity(fail_on).rank
-        if any(f.severity.rank >= threshold for d in results for f in d.findings):
-            sys.exit(int(ExitCode.FINDINGS))
+    _exit_for(fail_on, [f for d in results for f in d.findings], first_error)
 
 
 @cli.command()
@@ -316,7 +301,6 @@ def ps(settings: Settings, filters: tuple[str, ...], statuses: tuple[str, ...],
     """
     from dockerdoctor import triage
     from dockerdoctor.engine import EngineClient
-    from dockerdoctor.model import Severity
     from dockerdoctor.report import ps as ps_report
 
     flt: dict[str, list[str]] = {}
@@ -356,10 +340,7 @@ def ps(settings: Settings, filters: tuple[str, ...], statuses: tuple[str, ...],
     else:
         body = ps_report.render_table(rows, markdown=fmt == "markdown")
     _emit(body, None)
-    if fail_on != "none":
-        worst = triage.worst(rows)
-        if worst is not None and worst.rank >= Severity(fail_on).rank:
-            sys.exit(int(ExitCode.FINDINGS))
+    _exit_for(fail_on, [r.verdict for r in rows if r.verdict], None)
 
 
 @cli.command()
@@ -391,7 +372,6 @@ def image(settings: Settings, image_ref: str, fmt: str, output: str | None, fail
       doctor image myorg/api:1.4 --fail-on error --format json -o audit.json
     """
     from dockerdoctor.audit.run import audit
-    from dockerdoctor.model import Severity
     from dockerdoctor.report import image as image_report
 
     a = audit(settings.client(), image_ref, files=not no_files, redact=not no_redact,
@@ -405,10 +385,7 @@ def image(settings: Settings, image_ref: str, fmt: str, output: str | None, fail
     else:
         body = image_report.render_text(a, color=_use_color(color, output))
     _emit(body, output)
-    if fail_on != "none":
-        threshold = Severity(fail_on).rank
-        if any(f.severity.rank >= threshold for f in a.findings):
-            sys.exit(int(ExitCode.FINDINGS))
+    _exit_for(fail_on, list(a.findings), None)
 
 
 # -- scenarios: scripted failures, reproduced on the engine ----------------------------
@@ -596,7 +573,13 @@ def scenario_export(settings: Settings, container: str, output: str | None) -> N
     click.echo(f"doctor: reproduce it with: doctor scenario run --path {folder}", err=True)
 
 
+# between the reports of several containers (or services) in one output
+_SEPARATOR = {"text": "\n" + "─" * 60 + "\n\n", "markdown": "\n---\n\n", "json": ""}
+
+
 def _render(d: Any, fmt: str, color: bool) -> str:
+    """One container's report; only the renderer asked for is imported (tabulate is slow
+    to import)."""
     if fmt == "json":
         from dockerdoctor.report import json as json_report
 
@@ -633,10 +616,12 @@ def _services_body(services: list[Any], results: list[Any], fmt: str, color: boo
     parts = [swarm_report.render_markdown(r) if fmt == "markdown"
              else swarm_report.render_text(r, color) for r in services]
     parts += [_render(d, fmt, color) for d in results]
-    return ("\n---\n\n" if fmt == "markdown" else "\n" + "─" * 60 + "\n\n").join(parts)
+    return _SEPARATOR[fmt].join(parts)
 
 
 def _exit_for(fail_on: str, findings: list[Any], first_error: DoctorError | None) -> None:
+    """The exit code of a report: the first error's, else 5 when a finding reaches
+    --fail-on (every command that reports findings ends here)."""
     from dockerdoctor.model import Severity
 
     if first_error is not None:

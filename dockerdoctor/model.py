@@ -324,6 +324,3 @@ class ImageAudit:
     seconds: float = 0.0
     redacted: bool = True
     notes: tuple[str, ...] = ()
-
-    def worst(self) -> Severity | None:
-        return self.findings[0].severity if self.findings else None

@@ -20,7 +20,7 @@ from dockerdoctor import snapshot
 from dockerdoctor.checks import run_checks
 from dockerdoctor.engine import EngineClient, LogOptions
 from dockerdoctor.errors import DoctorError, NotFound
-from dockerdoctor.model import Finding, Severity
+from dockerdoctor.model import Finding
 from dockerdoctor.times import iso
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -173,8 +173,3 @@ _STATES = ("dead", "restarting", "exited", "created", "paused", "running", "")
 
 def _state_order(state: str) -> int:
     return _STATES.index(state) if state in _STATES else len(_STATES)
-
-
-def worst(rows: list[Row]) -> Severity | None:
-    ranked = [r.verdict.severity for r in rows if r.verdict]
-    return max(ranked, key=lambda s: s.rank) if ranked else None
