@@ -15,6 +15,7 @@ verdict):
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from dockerdoctor.model import Evidence, Finding, Forensics, Severity, Snapshot
 
@@ -27,19 +28,16 @@ def facts_for(s: Snapshot, findings: tuple[Finding, ...], forensics: Forensics |
     out: list[Finding] = []
     image = s.image
     c = s.container
-    if image is not None and "stop-timeout" in ids:
-        entry, cmd = list(c.entrypoint or ()), list(c.cmd or ())
-        argv = entry or cmd
-        if len(argv) >= 3 and argv[0] in ("/bin/sh", "/bin/bash", "sh") and argv[1] == "-c" \
-                and not c.init:
-            which = "ENTRYPOINT" if entry else "CMD"
-            out.append(_fact(
-                "image-shell-form", f"The command runs in shell form: {argv[0]} is PID 1",
-                f"Its {which} is `{argv[0]} -c ...`: the shell is PID 1, and a shell does not "
-                "pass SIGTERM on to the app, so `docker stop` had to wait and kill it.",
-                f"Use the exec form ({which} [\"app\", ...]), `exec` the app at the end of a "
-                "wrapper script, or run with --init.",
-                [Evidence(f"Config.{which.title()}", json.dumps(argv))]))
+    form = shell_form(c.entrypoint, c.cmd)
+    if image is not None and "stop-timeout" in ids and form and not c.init:
+        which, argv = form
+        out.append(_fact(
+            "image-shell-form", f"The command runs in shell form: {argv[0]} is PID 1",
+            f"Its {which} is `{argv[0]} -c ...`: the shell is PID 1, and a shell does not "
+            "pass SIGTERM on to the app, so `docker stop` had to wait and kill it.",
+            f"Use the exec form ({which} [\"app\", ...]), `exec` the app at the end of a "
+            "wrapper script, or run with --init.",
+            [Evidence(f"Config.{which.title()}", json.dumps(argv))]))
     if {"permission-denied", "read-only-fs"} & ids and (c.user or "").strip() in ROOT_USERS:
         mounts = [m for m in c.mounts if m.type in ("bind", "volume")]
         out.append(_fact(
@@ -63,6 +61,16 @@ def facts_for(s: Snapshot, findings: tuple[Finding, ...], forensics: Forensics |
             "an image with a static busybox to debug it.",
             [Evidence("deep forensics", "no /bin/sh, /bin/bash, /busybox/sh or /bin/ash")]))
     return tuple(out)
+
+
+def shell_form(entrypoint: Any, cmd: Any) -> tuple[str, list[str]] | None:
+    """("ENTRYPOINT" or "CMD", argv) when PID 1 is `sh -c ...`: the entrypoint when there
+    is one, else the command. Shared with the audit's image-shell-form rule."""
+    entry, command = list(entrypoint or ()), list(cmd or ())
+    argv = entry or command
+    if len(argv) >= 3 and argv[0] in ("/bin/sh", "/bin/bash", "sh") and argv[1] == "-c":
+        return ("ENTRYPOINT" if entry else "CMD"), argv
+    return None
 
 
 def _fact(fid: str, title: str, why: str, fix: str, ev: list[Evidence]) -> Finding:

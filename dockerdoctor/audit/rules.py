@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dockerdoctor.audit.relevant import ROOT_USERS
+from dockerdoctor.audit.relevant import ROOT_USERS, shell_form
 from dockerdoctor.model import Evidence, Finding, ImageLayer, Severity
 from dockerdoctor.redact import Redactor, is_secret_name
 from dockerdoctor.report import size
@@ -326,18 +326,11 @@ def _root(cfg: dict[str, Any]) -> list[Finding]:
         [Evidence("Config.User", user or "(unset)")])]
 
 
-def _is_shell_form(argv: list[str] | None) -> bool:
-    return bool(argv) and len(argv or []) >= 3 and (argv or [])[0] in (
-        "/bin/sh", "/bin/bash", "sh") and (argv or [])[1] == "-c"
-
-
 def _shell_form(cfg: dict[str, Any], layers: tuple[ImageLayer, ...]) -> list[Finding]:
-    entry, cmd = cfg.get("Entrypoint") or [], cfg.get("Cmd") or []
-    which = "ENTRYPOINT" if _is_shell_form(entry) else "CMD" if (
-        not entry and _is_shell_form(cmd)) else ""
-    if not which:
+    form = shell_form(cfg.get("Entrypoint"), cfg.get("Cmd"))
+    if form is None:
         return []
-    argv = entry if which == "ENTRYPOINT" else cmd
+    which, argv = form
     return [_finding(
         "image-shell-form", f"{which} is in shell form: /bin/sh is PID 1",
         "In shell form the command runs under `/bin/sh -c`, which is PID 1: it does not "
