@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -189,56 +189,51 @@ def _mode(spec: dict[str, Any]) -> tuple[str, int | None]:
     return next(iter(mode), "?"), None
 
 
-def report(client: EngineClient, service: dict[str, Any], diagnose: Any) -> ServiceReport:
-    """The service's report; `diagnose(container_id)` -> Diagnosis for a local container."""
-    spec = service.get("Spec") or {}
-    name = spec.get("Name") or service.get("ID", "")[:12]
-    nodes = _nodes(client)
-    tasks = tasks_from(client.swarm_tasks({"service": [service["ID"]]}), nodes)
+def _summary(svc: dict[str, Any], tasks: tuple[Task, ...], count_global: bool = False
+             ) -> ServiceReport:
+    """The service, its tasks and their pattern (no container diagnosis yet);
+    `count_global`: a global service wants a task on each node its tasks name."""
+    spec = svc.get("Spec") or {}
     mode, desired = _mode(spec)
     running = sum(1 for t in tasks if t.state == "running")
-    if desired is None and mode == "global":
+    if count_global and desired is None and mode == "global":
         desired = len({t.node_id for t in tasks if t.desired == "running"}) or None
-    findings = pattern(tasks, running, desired)
     image = ((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image", "")
-    diagnosis, note = None, ""
+    return ServiceReport(id=svc["ID"], name=spec.get("Name") or svc["ID"][:12],
+                         image=image.split("@")[0], mode=mode, running=running,
+                         desired=desired, tasks=tasks,
+                         findings=pattern(tasks, running, desired), diagnosis=None)
+
+
+def report(client: EngineClient, service: dict[str, Any], diagnose: Any) -> ServiceReport:
+    """The service's report; `diagnose(container_id)` -> Diagnosis for a local container."""
+    tasks = tasks_from(client.swarm_tasks({"service": [service["ID"]]}), _nodes(client))
+    summary = _summary(service, tasks, count_global=True)
     failed = [t for t in tasks if t.state in _FAILED and t.container_id]
-    if failed:
-        local = client.info().get("Swarm", {}).get("NodeID", "")
-        newest = failed[0]
-        if newest.node_id and local and newest.node_id != local:
-            note = (f"the newest failed task's container is on node {newest.node}: run "
-                    f"`doctor inspect {newest.container_id[:12]}` there")
-        else:
-            try:
-                diagnosis = diagnose(newest.container_id)
-            except DoctorError as e:
-                note = (f"the newest failed task's container {newest.container_id[:12]} "
-                        f"could not be read: {e.message}")
-    return ServiceReport(id=service["ID"], name=name, image=image.split("@")[0], mode=mode,
-                         running=running, desired=desired, tasks=tasks, findings=findings,
-                         diagnosis=diagnosis, note=note)
+    if not failed:
+        return summary
+    local = client.info().get("Swarm", {}).get("NodeID", "")
+    newest = failed[0]
+    if newest.node_id and local and newest.node_id != local:
+        return replace(summary, note=f"the newest failed task's container is on node "
+                                     f"{newest.node}: run `doctor inspect "
+                                     f"{newest.container_id[:12]}` there")
+    try:
+        return replace(summary, diagnosis=diagnose(newest.container_id))
+    except DoctorError as e:
+        return replace(summary, note=f"the newest failed task's container "
+                                     f"{newest.container_id[:12]} could not be read: "
+                                     f"{e.message}")
 
 
 def failing_services(client: EngineClient) -> list[ServiceReport]:
     """Every service with a failed, rejected or stuck task, without container diagnoses."""
     nodes = _nodes(client)
-    out = []
     all_tasks: dict[str, list[dict[str, Any]]] = {}
     for t in client.swarm_tasks():
         all_tasks.setdefault(t.get("ServiceID", ""), []).append(t)
-    for svc in client.swarm_services():
-        spec = svc.get("Spec") or {}
-        tasks = tasks_from(all_tasks.get(svc["ID"], []), nodes)
-        mode, desired = _mode(spec)
-        running = sum(1 for t in tasks if t.state == "running")
-        findings = pattern(tasks, running, desired)
-        if findings:
-            image = ((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get(
-                "Image", "")
-            out.append(ServiceReport(id=svc["ID"], name=spec.get("Name", ""),
-                                     image=image.split("@")[0], mode=mode, running=running,
-                                     desired=desired, tasks=tasks, findings=findings,
-                                     diagnosis=None))
+    out = [r for svc in client.swarm_services()
+           for r in [_summary(svc, tasks_from(all_tasks.get(svc["ID"], []), nodes))]
+           if r.findings]
     out.sort(key=lambda r: (-r.findings[0].severity.rank, r.name))
     return out
