@@ -425,35 +425,33 @@ class _Lab:
         with signals_deferred():
             for victim in self.pinned:
                 subprocess.run(["chattr", "-i", str(victim)], capture_output=True)
-            problems = []
+            problems: list[str] = []
             api = self.docker.api
             flt = {"label": f"{RUN_LABEL}={self.run_id}"}
-            ids = set(self.containers)
-            try:
-                ids |= {c["Id"] for c in api.containers(all=True, filters=flt)}
-            except docker.errors.APIError:
-                pass
-            for cid in ids:
+
+            def labelled(listing: Callable[[], list[str]]) -> set[str]:
                 try:
-                    api.remove_container(cid, force=True, v=True)
+                    return set(listing())
+                except docker.errors.APIError:
+                    return set()
+
+            def remove(what: str, ref: str, fn: Callable[[], Any]) -> None:
+                try:
+                    fn()
                 except docker.errors.NotFound:
                     pass
                 except docker.errors.APIError as e:
-                    problems.append(f"could not remove container {cid[:12]}: "
+                    problems.append(f"could not remove {what} {ref}: "
                                     f"{_one_line(str(e.explanation))}")
-            images = {self.image} if self.image else set()
-            try:
-                images |= {i["Id"] for i in api.images(filters=flt)}
-            except docker.errors.APIError:
-                pass
-            for image in images:
-                try:
-                    api.remove_image(image, force=True)
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError as e:
-                    problems.append(f"could not remove image {image[7:19]}: "
-                                    f"{_one_line(str(e.explanation))}")
+
+            for cid in set(self.containers) | labelled(
+                    lambda: [c["Id"] for c in api.containers(all=True, filters=flt)]):
+                remove("container", cid[:12],
+                       functools.partial(api.remove_container, cid, force=True, v=True))
+            for image in ({self.image} - {""}) | labelled(
+                    lambda: [i["Id"] for i in api.images(filters=flt)]):
+                remove("image", image[7:19],
+                       functools.partial(api.remove_image, image, force=True))
             for layer in reversed(self.layers):  # children first
                 try:
                     tags = api.inspect_image(layer).get("RepoTags") or []
@@ -461,30 +459,15 @@ class _Lab:
                         api.remove_image(layer, force=False)
                 except docker.errors.APIError:
                     pass  # gone with the final image, or another image builds on it
-            volumes = set(self.volumes)
-            try:
-                volumes |= {v["Name"] for v in (api.volumes(filters=flt) or {}).get(
-                    "Volumes") or []}
-            except docker.errors.APIError:
-                pass
-            for vol in volumes:
-                try:
-                    api.remove_volume(vol, force=True)
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError as e:
-                    problems.append(f"could not remove volume {vol}: "
-                                    f"{_one_line(str(e.explanation))}")
+            for vol in set(self.volumes) | labelled(
+                    lambda: [v["Name"] for v in (api.volumes(filters=flt) or {}).get(
+                        "Volumes") or []]):
+                remove("volume", vol, functools.partial(api.remove_volume, vol, force=True))
             if self.tmp:
                 shutil.rmtree(self.tmp, ignore_errors=True)
             if self.network:
-                try:
-                    api.remove_network(self.network)
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError as e:
-                    problems.append(f"could not remove network {self.prefix}: "
-                                    f"{_one_line(str(e.explanation))}")
+                remove("network", self.prefix,
+                       functools.partial(api.remove_network, self.network))
             return problems
 
     def keep_note(self) -> list[str]:
