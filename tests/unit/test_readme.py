@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dockerdoctor.cli import cli
@@ -13,11 +14,16 @@ from dockerdoctor.errors import ExitCode
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
-def test_catalogue_table_matches_the_code() -> None:
-    block = re.search(r"<!-- catalogue:start -->\n(.*?)\n<!-- catalogue:end -->", README, re.S)
-    assert block, "README has no catalogue block"
-    out = CliRunner().invoke(cli, ["catalogue", "--format", "markdown"]).output.strip()
-    assert block.group(1).strip() == out, "stale: paste `doctor catalogue -f markdown`"
+@pytest.mark.parametrize("of, block_name", [("inspect", "catalogue"),
+                                             ("image", "image-catalogue"),
+                                             ("swarm", "swarm-catalogue")])
+def test_catalogue_tables_match_the_code(of: str, block_name: str) -> None:
+    block = re.search(rf"<!-- {block_name}:start -->\n(.*?)\n<!-- {block_name}:end -->",
+                      README, re.S)
+    assert block, f"README has no {block_name} block"
+    out = CliRunner().invoke(cli, ["catalogue", "--of", of, "--format", "markdown"]).output
+    assert block.group(1).strip() == out.strip(), \
+        f"stale: paste `doctor catalogue --of {of} -f markdown`"
 
 
 def _commands(group, prefix="doctor"):
@@ -25,24 +31,6 @@ def _commands(group, prefix="doctor"):
         yield f"{prefix} {name}", command
         if hasattr(command, "commands"):
             yield from _commands(command, f"{prefix} {name}")
-
-
-def test_image_catalogue_table_matches_the_code() -> None:
-    block = re.search(r"<!-- image-catalogue:start -->\n(.*?)\n<!-- image-catalogue:end -->",
-                      README, re.S)
-    assert block, "README has no image catalogue block"
-    out = CliRunner().invoke(cli, ["catalogue", "--of", "image", "--format", "markdown"])
-    assert block.group(1).strip() == out.output.strip(), \
-        "stale: paste `doctor catalogue --of image -f markdown`"
-
-
-def test_swarm_catalogue_table_matches_the_code() -> None:
-    block = re.search(r"<!-- swarm-catalogue:start -->\n(.*?)\n<!-- swarm-catalogue:end -->",
-                      README, re.S)
-    assert block, "README has no swarm catalogue block"
-    out = CliRunner().invoke(cli, ["catalogue", "--of", "swarm", "--format", "markdown"])
-    assert block.group(1).strip() == out.output.strip(), \
-        "stale: paste `doctor catalogue --of swarm -f markdown`"
 
 
 def test_every_command_and_option_is_documented() -> None:
