@@ -38,7 +38,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -639,32 +638,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
     bytecode = bi.prepare_bytecode(not args.no_bytecode_cache)
-    # Ctrl-C, kill and hang-up all end in the finally below
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, bi._raise_interrupt)
-    signal.signal(signal.SIGHUP, bi._raise_interrupt)
+    bi.install_signals()  # Ctrl-C, kill and hang-up all end in the finally below
     sources: set[str] = set()
     before = artifacts_now()
-    out: dict[str, Any] = {
-        "run_id": RUN_ID, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "engine": docker("version", "-f", "{{.Server.Version}}", check=False),
-                    "storage_driver": docker("info", "-f", "{{.Driver}}", check=False),
-                    "hyperfine": run(["hyperfine", "--version"], check=False).stdout.strip()
-                    if shutil.which("hyperfine") else None},
-        "args": {k: str(v) for k, v in vars(args).items()},
-        "bytecode_cached": bytecode,
-        "code": bi.code_state(),
-        "loadavg_start": os.getloadavg(),
-        "artifacts_before": {k: len(v) for k, v in before.items()},
-        "complete": False,
-    }
-    code = out["code"]
-    say(f"measuring dockerdoctor at {code['head']}"
-        + (f" + local changes in {len(code['dockerdoctor_local_changes'])} file(s)"
-           if code["dockerdoctor_local_changes"] else "")
-        + f", {'cached' if bytecode else 'uncached'} bytecode, on {os.cpu_count()} CPUs")
+    out = bi.begin(args, bytecode, machine_extra={
+        "storage_driver": docker("info", "-f", "{{.Driver}}", check=False)},
+        artifacts_before={k: len(v) for k, v in before.items()})
     start = time.monotonic()
     status = 0
     try:

@@ -531,6 +531,40 @@ def _raise_interrupt(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def install_signals() -> None:
+    """Ctrl-C, kill and hang-up all unwind to the caller's `finally` (SIGINT explicitly:
+    a process started in the background by a script inherits it ignored)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGHUP, _raise_interrupt)
+
+
+def begin(args: argparse.Namespace, bytecode: bool, **extra: Any) -> dict[str, Any]:
+    """The results' header (run id, machine, arguments, code measured), said in one line;
+    `extra` keys go into it too (machine facts under "machine_extra")."""
+    out: dict[str, Any] = {
+        "run_id": RUN_ID, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    "engine": docker("version", "-f", "{{.Server.Version}}", check=False),
+                    "hyperfine": run(["hyperfine", "--version"], check=False).stdout.strip()
+                    if shutil.which("hyperfine") else None},
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "bytecode_cached": bytecode,
+        "code": code_state(),
+        "loadavg_start": os.getloadavg(),
+        "complete": False,
+    }
+    out["machine"].update(extra.pop("machine_extra", {}))
+    out.update(extra)
+    code = out["code"]
+    say(f"measuring dockerdoctor at {code['head']}"
+        + (f" + local changes in {len(code['dockerdoctor_local_changes'])} file(s)"
+           if code["dockerdoctor_local_changes"] else "")
+        + f", {'cached' if bytecode else 'uncached'} bytecode, on {os.cpu_count()} CPUs")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not shutil.which("docker"):
@@ -545,29 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         say(f"note: {len(stale)} container(s) labelled {LABEL}=1 from another run exist "
             f"(docker rm -f $(docker ps -aq --filter label={LABEL}=1) if none is running)")
-    # Ctrl-C, kill and hang-up all end in the finally below (SIGINT explicitly: a
-    # process started in the background by a script inherits it ignored)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    signal.signal(signal.SIGHUP, _raise_interrupt)
-    out: dict[str, Any] = {
-        "run_id": RUN_ID, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "engine": docker("version", "-f", "{{.Server.Version}}", check=False),
-                    "hyperfine": run(["hyperfine", "--version"], check=False).stdout.strip()
-                    if shutil.which("hyperfine") else None},
-        "args": {k: str(v) for k, v in vars(args).items()},
-        "bytecode_cached": bytecode,
-        "code": code_state(),
-        "loadavg_start": os.getloadavg(),
-        "complete": False,
-    }
-    code = out["code"]
-    say(f"measuring dockerdoctor at {code['head']}"
-        + (f" + local changes in {len(code['dockerdoctor_local_changes'])} file(s)"
-           if code["dockerdoctor_local_changes"] else "")
-        + f", {'cached' if bytecode else 'uncached'} bytecode, on {os.cpu_count()} CPUs")
+    install_signals()
+    out = begin(args, bytecode)
     start = time.monotonic()
     status = 0
     try:
